@@ -1,0 +1,105 @@
+"""`python -m network`: build, start, inspect and stop the carbonlease consortium."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import binaries, config, processes
+from .fabric import FabricCommandError
+from .network import Network
+
+
+def _network(ctx: click.Context) -> Network:
+    opts = ctx.obj
+    consortium = config.load(Path(opts["config"]), port_offset=opts["port_offset"])
+    return Network(consortium, config.Layout(Path(opts["home"])))
+
+
+@click.group()
+@click.option("--config", "config_path", default=str(config.DEFAULT_CONFIG), show_default=True,
+              envvar="CARBONLEASE_NETWORK_CONFIG", help="The consortium file.")
+@click.option("--home", default=str(config.DEFAULT_HOME), show_default=True,
+              envvar="CARBONLEASE_NETWORK_HOME", help="Run folder for generated material.")
+@click.option("--port-offset", default=0, show_default=True, type=int,
+              envvar="CARBONLEASE_PORT_OFFSET", help="Added to every port of the file.")
+@click.pass_context
+def main(ctx, config_path, home, port_offset):
+    ctx.obj = {"config": config_path, "home": home, "port_offset": port_offset}
+
+
+@main.command()
+def build():
+    """Build (or find cached) Fabric binaries and print their folder."""
+    click.echo(binaries.ensure_built())
+
+
+@main.command()
+@click.pass_context
+def up(ctx):
+    """Bring the consortium up; only what is missing is done."""
+    changes = _network(ctx).up()
+    for change in changes:
+        click.echo(change)
+    if not changes:
+        click.echo("already up: nothing changed")
+
+
+@main.command()
+@click.option("--purge", is_flag=True, help="Also delete the run folder (ledgers, crypto).")
+@click.pass_context
+def down(ctx, purge):
+    """Stop every process this tool started (by recorded pid)."""
+    stopped = _network(ctx).down(purge=purge)
+    click.echo(f"stopped {len(stopped)} process(es)" + (": " + ", ".join(stopped) if stopped else ""))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.pass_context
+def status(ctx, as_json):
+    """Health of every node; exits 1 if anything is unhealthy."""
+    report = _network(ctx).status()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for kind in ("orderers", "peers"):
+            for node in report[kind]:
+                mark = "ok  " if node["healthy"] else "DOWN"
+                extra = f" height {node['height']}" if node.get("height") else ""
+                click.echo(f"{mark} {node['name']:<34} {node['endpoint']}{extra}")
+        for name, items in (("chaincodes", report.get("chaincodes", [])),
+                            ("gateways", report.get("gateways", []))):
+            for item in items:
+                mark = "ok  " if item.get("healthy") else "DOWN"
+                click.echo(f"{mark} {name[:-1]} {item.get('name') or item.get('msp_id')}")
+        click.echo("healthy" if report["healthy"] else "UNHEALTHY")
+    sys.exit(0 if report["healthy"] else 1)
+
+
+@main.command()
+@click.argument("node")
+@click.option("-n", "--lines", default=100, show_default=True)
+@click.pass_context
+def logs(ctx, node, lines):
+    """Print the last lines of a node's log (e.g. peer0.lessor.carbonlease.local)."""
+    layout = _network(ctx).layout
+    path = layout.log_file(node)
+    if not path.exists():
+        known = sorted(p.stem for p in (layout.home / "logs").glob("*.log"))
+        raise click.ClickException(f"no log for {node!r}; known: {', '.join(known) or 'none'}")
+    click.echo("".join(path.read_text(errors="replace").splitlines(keepends=True)[-lines:]),
+               nl=False)
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=True)
+    except (config.ConfigError, processes.ProcessError, binaries.BuildError,
+            FabricCommandError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)

@@ -1,0 +1,247 @@
+"""The declarative consortium (network/consortium.yaml) as typed objects, plus where every
+generated file of a node lives under the run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "consortium.yaml"
+DEFAULT_HOME = REPO_ROOT / "run" / "network"
+HOST = "127.0.0.1"
+# TLS server name every node's certificate carries, so clients dial 127.0.0.1 or localhost alike.
+TLS_HOSTNAMES = ("localhost",)
+
+
+class ConfigError(Exception):
+    """The consortium file is malformed or inconsistent."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Peer:
+    org: "Org"
+    name: str
+    port: int
+    chaincode_port: int
+    operations_port: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}.{self.org.domain}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"listen": self.port, "chaincode": self.chaincode_port,
+                "operations": self.operations_port}
+
+
+@dataclasses.dataclass(frozen=True)
+class Orderer:
+    org: "Org"
+    name: str
+    port: int
+    admin_port: int
+    operations_port: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}.{self.org.domain}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def admin_endpoint(self) -> str:
+        return f"{HOST}:{self.admin_port}"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"listen": self.port, "admin": self.admin_port,
+                "operations": self.operations_port}
+
+
+@dataclasses.dataclass(eq=False)
+class Org:
+    msp_id: str
+    domain: str
+    role: str
+    joins_later: bool
+    chaincode_servers: dict[str, int]
+    gateway_port: int | None
+    peers: list[Peer] = dataclasses.field(default_factory=list)
+    orderers: list[Orderer] = dataclasses.field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """Short lower-case name used in folder and node names (LessorMSP -> lessor)."""
+        return self.msp_id.removesuffix("MSP").lower()
+
+    @property
+    def anchor_peer(self) -> Peer:
+        return self.peers[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Chaincode:
+    name: str
+    path: Path
+    endorsement_policy: str
+
+
+@dataclasses.dataclass
+class Consortium:
+    channel: str
+    batch_timeout: str
+    max_message_count: int
+    orgs: list[Org]
+    chaincodes: list[Chaincode]
+
+    @property
+    def founding_orgs(self) -> list[Org]:
+        return [o for o in self.orgs if not o.joins_later]
+
+    def org(self, msp_id: str) -> Org:
+        for org in self.orgs:
+            if org.msp_id == msp_id:
+                return org
+        raise ConfigError(f"no org {msp_id!r} in the consortium file "
+                          f"(known: {', '.join(o.msp_id for o in self.orgs)})")
+
+    def peers(self, include_later: bool = False) -> list[Peer]:
+        return [p for o in self.orgs if include_later or not o.joins_later for p in o.peers]
+
+    @property
+    def orderers(self) -> list[Orderer]:
+        return [o for org in self.orgs for o in org.orderers]
+
+    def all_ports(self, orgs: list[Org]) -> dict[int, str]:
+        """Every port the given orgs listen on, with what uses it (for free-port checks)."""
+        used: dict[int, str] = {}
+
+        def claim(port: int, what: str) -> None:
+            if port in used:
+                raise ConfigError(f"port {port} is used twice: {used[port]} and {what}")
+            used[port] = what
+
+        for org in orgs:
+            for node in [*org.peers, *org.orderers]:
+                for kind, port in node.ports.items():
+                    claim(port, f"{node.id} ({kind})")
+            for cc, port in org.chaincode_servers.items():
+                claim(port, f"{cc} chaincode server of {org.msp_id}")
+            if org.gateway_port:
+                claim(org.gateway_port, f"REST gateway of {org.msp_id}")
+        return used
+
+
+def _require(mapping: dict, key: str, where: str):
+    if key not in mapping:
+        raise ConfigError(f"{where}: missing {key!r}")
+    return mapping[key]
+
+
+def load(path: Path = DEFAULT_CONFIG, port_offset: int = 0) -> Consortium:
+    """Read the consortium file; every port is shifted by ``port_offset``."""
+    raw = yaml.safe_load(Path(path).read_text())
+    orgs: list[Org] = []
+    for i, raw_org in enumerate(_require(raw, "orgs", str(path))):
+        where = f"{path}: orgs[{i}]"
+        gateway = raw_org.get("gateway") or {}
+        org = Org(
+            msp_id=_require(raw_org, "msp_id", where),
+            domain=_require(raw_org, "domain", where),
+            role=_require(raw_org, "role", where),
+            joins_later=bool(raw_org.get("joins_later", False)),
+            chaincode_servers={k: int(v) + port_offset
+                               for k, v in (raw_org.get("chaincode_servers") or {}).items()},
+            gateway_port=int(gateway["port"]) + port_offset if "port" in gateway else None,
+        )
+        for p in _require(raw_org, "peers", where):
+            org.peers.append(Peer(org, p["name"], p["port"] + port_offset,
+                                  p["chaincode_port"] + port_offset,
+                                  p["operations_port"] + port_offset))
+        for o in raw_org.get("orderers") or []:
+            org.orderers.append(Orderer(org, o["name"], o["port"] + port_offset,
+                                        o["admin_port"] + port_offset,
+                                        o["operations_port"] + port_offset))
+        if not org.peers:
+            raise ConfigError(f"{where}: an org needs at least one peer")
+        if org.joins_later and org.orderers:
+            raise ConfigError(f"{where}: an org that joins later cannot run an orderer")
+        orgs.append(org)
+    chaincodes = [Chaincode(c["name"], REPO_ROOT / c["path"], c["endorsement_policy"])
+                  for c in raw.get("chaincodes") or []]
+    consortium = Consortium(
+        channel=_require(raw, "channel", str(path)),
+        batch_timeout=str(raw.get("batch_timeout", "250ms")),
+        max_message_count=int(raw.get("max_message_count", 100)),
+        orgs=orgs,
+        chaincodes=chaincodes,
+    )
+    if not consortium.orderers:
+        raise ConfigError(f"{path}: no orderer declared")
+    for org in orgs:
+        missing = {c.name for c in chaincodes} - set(org.chaincode_servers)
+        if missing:
+            raise ConfigError(f"{org.msp_id}: no chaincode server port for {sorted(missing)}")
+    consortium.all_ports(orgs)
+    return consortium
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Where generated material lives under the run folder (one folder per network)."""
+
+    home: Path
+
+    @property
+    def crypto(self) -> Path:
+        return self.home / "crypto"
+
+    def org_dir(self, org: Org) -> Path:
+        return self.crypto / org.domain
+
+    def org_msp(self, org: Org) -> Path:
+        """The org's verifying MSP (CA certs only), as it appears in the channel config."""
+        return self.org_dir(org) / "msp"
+
+    def ca_dir(self, org: Org, kind: str) -> Path:
+        return self.org_dir(org) / kind  # kind: "ca" (identities) or "tlsca"
+
+    def tls_ca_cert(self, org: Org) -> Path:
+        return self.ca_dir(org, "tlsca") / "cert.pem"
+
+    def node_dir(self, org: Org, node_name: str) -> Path:
+        return self.org_dir(org) / "nodes" / node_name
+
+    def user_dir(self, org: Org, user: str) -> Path:
+        return self.org_dir(org) / "users" / user
+
+    def state_dir(self, node_id: str) -> Path:
+        return self.home / "nodes" / node_id
+
+    def log_file(self, name: str) -> Path:
+        return self.home / "logs" / f"{name}.log"
+
+    def pid_file(self, name: str) -> Path:
+        return self.home / "pids" / f"{name}.pid"
+
+    @property
+    def channel_dir(self) -> Path:
+        return self.home / "channel"
+
+    @property
+    def chaincode_dir(self) -> Path:
+        return self.home / "chaincode"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.home / "profiles"

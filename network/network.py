@@ -1,0 +1,164 @@
+"""Bring the consortium up, report on it, and take it down: the steps behind the CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import binaries, channel, crypto, nodes, processes
+from .config import Consortium, Layout, Org
+from .fabric import Fabric, FabricCommandError
+from .log import progress
+
+
+class Network:
+    def __init__(self, consortium: Consortium, layout: Layout, bin_dir: Path | None = None):
+        self.consortium = consortium
+        self.layout = layout
+        self._bin_dir = bin_dir
+
+    @property
+    def fabric(self) -> Fabric:
+        if self._bin_dir is None:
+            self._bin_dir = binaries.ensure_built()
+        return Fabric(self._bin_dir, self.layout)
+
+    # --- which orgs are members ---------------------------------------------------------
+
+    def member_orgs(self) -> list[Org]:
+        """Founding orgs plus those that joined the running channel (recorded on join)."""
+        joined = set(self._joined())
+        return [o for o in self.consortium.orgs if not o.joins_later or o.msp_id in joined]
+
+    def _joined(self) -> list[str]:
+        path = self.layout.home / "joined-orgs.json"
+        return json.loads(path.read_text()) if path.exists() else []
+
+    def record_joined(self, msp_id: str) -> None:
+        joined = self._joined()
+        if msp_id not in joined:
+            (self.layout.home / "joined-orgs.json").write_text(json.dumps(joined + [msp_id]))
+
+    def member_peers(self):
+        return [p for o in self.member_orgs() for p in o.peers]
+
+    # --- up -------------------------------------------------------------------------------
+
+    def up(self) -> list[str]:
+        """Make the network healthy, doing only what is missing. Returns what changed."""
+        changes: list[str] = []
+        started = time.monotonic()
+        fabric = self.fabric
+        self.layout.home.mkdir(parents=True, exist_ok=True)
+        orgs = self.member_orgs()
+        crypto.generate(self.consortium, self.layout, orgs)
+        nodes.write_configs(fabric)
+        channel.write_configtx(self.layout, self.consortium)
+        for org in orgs:
+            self._write_profile(org)
+
+        for orderer in self.consortium.orderers:
+            if nodes.start_orderer(fabric, orderer):
+                changes.append(f"started {orderer.id}")
+        for orderer in self.consortium.orderers:
+            nodes.wait_healthy(self.layout, orderer.id, orderer.operations_port)
+        joined_before = self._channel_state_marker()
+        channel.join_orderers(fabric, self.consortium)
+
+        peers = self.member_peers()
+        for peer in peers:
+            if nodes.start_peer(fabric, peer):
+                changes.append(f"started {peer.id}")
+        for peer in peers:
+            nodes.wait_healthy(self.layout, peer.id, peer.operations_port)
+        channel.join_peers(fabric, self.consortium, peers)
+        if not joined_before:
+            changes.append(f"created channel {self.consortium.channel}")
+            self._mark_channel_created()
+        progress(f"network ready in {time.monotonic() - started:.1f} s"
+                 + ("" if changes else " (nothing to do: already up)"))
+        return changes
+
+    def _channel_state_marker(self) -> bool:
+        return (self.layout.channel_dir / "created").exists()
+
+    def _mark_channel_created(self) -> None:
+        (self.layout.channel_dir / "created").write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
+
+    def _write_profile(self, org: Org) -> Path:
+        folder = self.layout.profiles_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{org.name}.json"
+        path.write_text(json.dumps(nodes.connection_profile(self.layout, self.consortium,
+                                                            org.msp_id), indent=2))
+        return path
+
+    # --- down -----------------------------------------------------------------------------
+
+    def down(self, purge: bool = False) -> list[str]:
+        stopped = []
+        names = processes.recorded(self.layout)
+        # Clients first (gateways, chaincode servers), then peers, then orderers, so nothing
+        # logs connection errors to a node that is already gone.
+        order = sorted(names, key=lambda n: (n.startswith("orderer"), n.startswith("peer"), n))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for name, was_running in zip(order, pool.map(
+                    lambda n: processes.stop(self.layout, n), order)):
+                if was_running:
+                    stopped.append(name)
+        if purge:
+            import shutil
+            shutil.rmtree(self.layout.home, ignore_errors=True)
+        return stopped
+
+    # --- status ---------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        fabric = self.fabric
+        peers = []
+        for peer in self.member_peers():
+            alive = processes.running_pid(self.layout, peer.id) is not None
+            healthy = alive and processes.healthz(peer.operations_port)
+            height = None
+            if healthy:
+                try:
+                    height = channel.height(fabric, self.consortium, peer)
+                except (FabricCommandError, ValueError, IndexError):
+                    healthy = False
+            peers.append({"name": peer.id, "msp_id": peer.org.msp_id,
+                          "endpoint": peer.endpoint, "height": height,
+                          "healthy": bool(healthy and height)})
+        orderers = []
+        for orderer in self.consortium.orderers:
+            alive = processes.running_pid(self.layout, orderer.id) is not None
+            orderers.append({"name": orderer.id, "msp_id": orderer.org.msp_id,
+                             "endpoint": orderer.endpoint,
+                             "healthy": alive and processes.healthz(orderer.operations_port)})
+        orgs = self.member_orgs()
+        result = {
+            "healthy": all(p["healthy"] for p in peers) and all(o["healthy"] for o in orderers),
+            "channel": self.consortium.channel,
+            "home": str(self.layout.home),
+            "peers": peers,
+            "orderers": orderers,
+            "connection_profiles": {o.msp_id: str(self.layout.profiles_dir / f"{o.name}.json")
+                                    for o in orgs},
+            "clients": {o.msp_id: self.client(o) for o in orgs},
+        }
+        return result
+
+    def client(self, org: Org) -> dict:
+        """One ready-to-use client identity (User1, NodeOU client) of ``org``."""
+        user = self.layout.user_dir(org, crypto.CLIENT_USER)
+        return {
+            "msp_id": org.msp_id,
+            "peer_endpoint": f"localhost:{org.anchor_peer.port}",
+            "peer_tls_ca": str(self.layout.tls_ca_cert(org)),
+            "peer_host_override": None,
+            "cert": str(user / "msp" / "signcerts" / "cert.pem"),
+            "key": str(user / "msp" / "keystore" / crypto.KEY_FILE),
+            "tls_cert": str(user / "tls" / "server.crt"),
+            "tls_key": str(user / "tls" / "server.key"),
+        }

@@ -1,0 +1,131 @@
+"""Native processes started by the tool, each recorded by pid so exactly those are stopped.
+
+A pid file holds the pid and the process's start time (from /proc), so a pid reused by
+another program after a reboot or crash is never mistaken for ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .config import HOST, Layout
+
+
+class ProcessError(Exception):
+    pass
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22 (starttime), counted after the parenthesised command name.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def running_pid(layout: Layout, name: str) -> int | None:
+    """The pid of our process ``name`` if it is alive, else None."""
+    pid_file = layout.pid_file(name)
+    try:
+        record = json.loads(pid_file.read_text())
+    except (OSError, ValueError):
+        return None
+    pid = record["pid"]
+    if _start_time(pid) != record["start_time"]:
+        return None
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return None if state == "Z" else pid
+
+
+def start(layout: Layout, name: str, argv: list[str], env: dict[str, str],
+          cwd: Path | None = None) -> int:
+    """Start ``argv`` detached (own session, so a terminal's Ctrl-C does not reach it),
+    logging to the node's log file, and record its pid."""
+    log_path = layout.log_file(name)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    layout.pid_file(name).parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        log.write(f"\n==== starting {name} at {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    start_time = None
+    for _ in range(50):
+        start_time = _start_time(proc.pid)
+        if start_time:
+            break
+        time.sleep(0.01)
+    layout.pid_file(name).write_text(json.dumps({"pid": proc.pid, "start_time": start_time,
+                                                 "argv": argv}))
+    return proc.pid
+
+
+def stop(layout: Layout, name: str, timeout: float = 15.0) -> bool:
+    """Stop our process ``name`` (SIGTERM, then SIGKILL after ``timeout``). True if it ran."""
+    pid = running_pid(layout, name)
+    layout_pid = layout.pid_file(name)
+    if pid is None:
+        layout_pid.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and running_pid(layout, name):
+        time.sleep(0.1)
+    if running_pid(layout, name):
+        os.kill(pid, signal.SIGKILL)
+        while running_pid(layout, name):
+            time.sleep(0.05)
+    layout_pid.unlink(missing_ok=True)
+    return True
+
+
+def recorded(layout: Layout) -> list[str]:
+    folder = layout.home / "pids"
+    return sorted(p.stem for p in folder.glob("*.pid")) if folder.is_dir() else []
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def healthz(port: int, timeout: float = 1.0) -> bool:
+    """A Fabric node's operations endpoint says it is healthy."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=timeout) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def tcp_open(port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(check, what: str, timeout: float, log: Path | None = None,
+             interval: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    hint = f"; see {log}" if log else ""
+    raise ProcessError(f"{what} not ready after {timeout:.0f} s{hint}")
