@@ -58,6 +58,7 @@ class FakePeer(gateway_pb2_grpc.GatewayServicer, events_pb2_grpc.DeliverServicer
         self.chaincode_events = []  # ChaincodeEventsResponse list to stream
         self.blocks = []  # DeliverResponse list to stream
         self.channel = None
+        self.evaluate_delay = None  # threading.Event to wait on (at most 2 s) before answering
 
     def register(self, server):
         gateway_pb2_grpc.add_GatewayServicer_to_server(self, server)
@@ -65,6 +66,8 @@ class FakePeer(gateway_pb2_grpc.GatewayServicer, events_pb2_grpc.DeliverServicer
 
     def Evaluate(self, request, context):
         self.requests.append(request)
+        if self.evaluate_delay:
+            self.evaluate_delay.wait(2)
         sp = request.proposed_transaction
         verify(proposal_creator(sp), sp.proposal_bytes, sp.signature)
         return gateway_pb2.EvaluateResponse(result=proposal_response_pb2.Response(status=200, payload=self.result))
