@@ -1,0 +1,247 @@
+"""The Fabric Gateway client against the running consortium (scripts/up)."""
+
+import json
+import subprocess
+import threading
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+from fabric_protos.common import ledger_pb2
+
+from gateway.fabricgw import Gateway, Identity, checkpointers, errors, signers
+
+REPO = Path(__file__).resolve().parents[2]
+ORGS = ["LessorMSP", "GridMSP", "RegulatorMSP", "HKPartnerMSP", "MacaoPartnerMSP"]
+
+
+@pytest.fixture(scope="session")
+def consortium():
+    # TEMPORARY: stands in for the session fixture tests/integration/conftest.py will provide.
+    try:
+        out = subprocess.run([str(REPO / "scripts" / "status"), "--json"], capture_output=True, check=True,
+                             timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        pytest.skip(f"consortium not running: {e}")
+    status = json.loads(out)
+    if not status.get("healthy"):
+        pytest.skip("consortium not healthy")
+    return status
+
+
+def _read(path):
+    return Path(path).read_bytes()
+
+
+def connect(consortium, msp_id, **kwargs) -> Gateway:
+    c = consortium["clients"][msp_id]
+    return Gateway.connect(
+        endpoint=c["peer_endpoint"], tls_root_cert=_read(c["peer_tls_ca"]), client_cert=_read(c["tls_cert"]),
+        client_key=_read(c["tls_key"]), server_name_override=c.get("peer_host_override"),
+        identity=Identity(msp_id, _read(c["cert"])), signer=signers.new_private_key_signer(_read(c["key"])),
+        **kwargs)
+
+
+@pytest.fixture(scope="module")
+def gateways(consortium):
+    gws = {msp: connect(consortium, msp) for msp in ORGS}
+    yield gws
+    for gw in gws.values():
+        gw.close()
+
+
+def network(gateways, consortium, msp="LessorMSP"):
+    return gateways[msp].get_network(consortium["channel"])
+
+
+def require_chaincode(consortium, name):
+    deployed = consortium.get("chaincodes") or {}
+    if name not in deployed:
+        pytest.skip(f"chaincode {name} not deployed yet")
+
+
+def new_project(owner="lessor"):
+    project_id = f"fgw-{owner}-{uuid.uuid4().hex[:12]}"
+    return project_id, json.dumps({"project_id": project_id, "name": "Rooftop PV", "category": "clean_energy",
+                                   "expected_annual_reduction_kg": 1200, "location": "Nansha"})
+
+
+@pytest.mark.parametrize("msp_id", ORGS)
+def test_evaluate_system_chaincode_through_every_org(gateways, consortium, msp_id):
+    qscc = network(gateways, consortium, msp_id).get_contract("qscc")
+    info = ledger_pb2.BlockchainInfo.FromString(qscc.evaluate_transaction("GetChainInfo", consortium["channel"]))
+    assert info.height >= 1
+
+
+def test_block_events_over_deliver_with_mutual_tls(gateways, consortium):
+    net = network(gateways, consortium)
+    with net.get_block_events(start_block=0) as blocks:
+        assert next(blocks).header.number == 0
+    with net.get_filtered_block_events(start_block=0) as blocks:
+        assert next(blocks).number == 0
+
+
+def test_evaluate_error_is_typed(gateways, consortium):
+    qscc = network(gateways, consortium).get_contract("qscc")
+    with pytest.raises(errors.GatewayError) as info:
+        qscc.evaluate_transaction("NoSuchFunction", consortium["channel"])
+    assert info.value.code != grpc.StatusCode.OK and info.value.message
+
+
+def test_unknown_transaction_status_is_not_found(gateways, consortium):
+    with pytest.raises(errors.NotFoundError):
+        network(gateways, consortium).get_transaction_status("0" * 64)
+
+
+def test_wrong_tls_root_is_unavailable(consortium):
+    c = consortium["clients"]["LessorMSP"]
+    other = consortium["clients"]["GridMSP"]  # a CA that did not issue the Lessor peer's TLS cert
+    gw = Gateway.connect(endpoint=c["peer_endpoint"], tls_root_cert=_read(other["peer_tls_ca"]),
+                         client_cert=_read(c["tls_cert"]), client_key=_read(c["tls_key"]),
+                         identity=Identity("LessorMSP", _read(c["cert"])),
+                         signer=signers.new_private_key_signer(_read(c["key"])), evaluate_timeout=3)
+    with gw, pytest.raises(errors.GatewayError) as info:
+        gw.get_network(consortium["channel"]).get_contract("qscc").evaluate_transaction(
+            "GetChainInfo", consortium["channel"])
+    assert info.value.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+# --- with the carbonlease chaincodes ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("msp_id", ["LessorMSP", "HKPartnerMSP", "MacaoPartnerMSP"])
+def test_submit_and_evaluate_lease_through_org(gateways, consortium, msp_id):
+    require_chaincode(consortium, "lease")
+    net = network(gateways, consortium, msp_id)
+    contract = net.get_contract("lease")
+    project_id, body = new_project(msp_id.lower())
+    res = contract.submit("RegisterProject", arguments=[body])
+    assert res.status == "VALID" and res.block_number > 0
+    assert json.loads(res.result)["owner_msp"] == msp_id
+    assert json.loads(contract.evaluate_transaction("GetProject", project_id))["project_id"] == project_id
+    status = net.get_transaction_status(res.transaction_id)
+    assert (status.code, status.block_number, status.successful) == ("VALID", res.block_number, True)
+
+
+def test_submit_emission_through_regulator_and_grid(gateways, consortium):
+    require_chaincode(consortium, "emission")
+    region = f"FGW{uuid.uuid4().hex[:10]}"
+    regulator = network(gateways, consortium, "RegulatorMSP").get_contract("emission")
+    factor = regulator.submit("PublishFactor", arguments=[json.dumps(
+        {"region": region, "year": 2025, "factor_g_per_kwh": 581, "supersede_reason": None})])
+    assert factor.status == "VALID"
+    grid = network(gateways, consortium, "GridMSP").get_contract("emission")
+    reading_id = f"fgw-{uuid.uuid4().hex[:12]}"
+    reading = grid.submit("SubmitMeterReading", arguments=[json.dumps({
+        "reading_id": reading_id, "lessee_id": "lessee-1", "facility_id": "f1", "region": region,
+        "period_start": "2025-01-01", "period_end": "2025-02-01", "kwh": 1000})])
+    assert reading.status == "VALID"
+    assert json.loads(grid.evaluate_transaction("GetMeterReading", reading_id))["kwh"] == 1000
+
+
+def test_chaincode_error_surfaces_code(gateways, consortium):
+    require_chaincode(consortium, "lease")
+    contract = network(gateways, consortium, "GridMSP").get_contract("lease")  # grid may not register projects
+    with pytest.raises(errors.EndorseError) as info:
+        contract.submit("RegisterProject", arguments=[new_project("grid")[1]])
+    assert info.value.details, "expected per-peer endorsement details"
+    assert errors.chaincode_error_code(info.value)[0] == "FORBIDDEN"
+    with pytest.raises(errors.GatewayError) as info:
+        contract.evaluate_transaction("GetProject", "fgw-does-not-exist")
+    assert errors.chaincode_error_code(info.value)[0] == "NOT_FOUND"
+
+
+def test_mvcc_read_conflict_low_level(gateways, consortium):
+    require_chaincode(consortium, "lease")
+    contract = network(gateways, consortium).get_contract("lease")
+    _, body = new_project()
+    # Both endorsed before either commits: both read the key as absent and write it.
+    first = contract.new_proposal("RegisterProject", arguments=[body]).endorse()
+    second = contract.new_proposal("RegisterProject", arguments=[body]).endorse()
+    assert first.submit().get_status().successful
+    status = second.submit().get_status()
+    assert (status.code, status.successful) == ("MVCC_READ_CONFLICT", False) and status.block_number > 0
+    assert network(gateways, consortium).get_transaction_status(second.transaction_id).code == "MVCC_READ_CONFLICT"
+
+
+def test_mvcc_read_conflict_raises_commit_error(gateways, consortium):
+    require_chaincode(consortium, "lease")
+    contract = network(gateways, consortium).get_contract("lease")
+    _, body = new_project()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def register():
+        barrier.wait()
+        try:
+            outcomes.append(contract.submit("RegisterProject", arguments=[body]).status)
+        except (errors.CommitError, errors.GatewayError) as e:
+            outcomes.append(e)
+
+    threads = [threading.Thread(target=register) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Endorsement takes milliseconds and ordering a block hundreds, so both endorse before either commits.
+    failures = [o for o in outcomes if o != "VALID"]
+    assert len(failures) == 1 and outcomes.count("VALID") == 1, outcomes
+    assert isinstance(failures[0], errors.CommitError), failures[0]
+    assert failures[0].code == "MVCC_READ_CONFLICT" and failures[0].block_number > 0
+
+
+def test_endorsement_policy_failure_raises_commit_error(gateways, consortium):
+    require_chaincode(consortium, "lease")
+    contract = network(gateways, consortium).get_contract("lease")
+    # lease needs LessorMSP AND RegulatorMSP; endorsing with Lessor alone passes endorsement, fails validation.
+    with pytest.raises(errors.CommitError) as info:
+        contract.submit("RegisterProject", arguments=[new_project()[1]], endorsing_organizations=["LessorMSP"])
+    assert info.value.code == "ENDORSEMENT_POLICY_FAILURE" and info.value.block_number > 0
+    status = network(gateways, consortium).get_transaction_status(info.value.transaction_id)
+    assert status.code == "ENDORSEMENT_POLICY_FAILURE"
+
+
+def test_chaincode_events_replayed_exactly_once_across_restart(gateways, consortium, tmp_path):
+    require_chaincode(consortium, "lease")
+    net = network(gateways, consortium)
+    contract = net.get_contract("lease")
+    start_block = ledger_pb2.BlockchainInfo.FromString(net.get_contract("qscc").evaluate_transaction(
+        "GetChainInfo", consortium["channel"])).height
+
+    # Submitted concurrently so that several usually land in one block: resuming mid-block is the hard case.
+    tx_ids = []
+    lock = threading.Lock()
+
+    def register():
+        res = contract.submit("RegisterProject", arguments=[new_project()[1]])
+        with lock:
+            tx_ids.append(res.transaction_id)
+
+    threads = [threading.Thread(target=register) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ours = set(tx_ids)
+
+    checkpoint_path = str(tmp_path / "checkpoint.json")
+    seen = []
+
+    def listen(stop_after):
+        checkpointer = checkpointers.FileCheckpointer(checkpoint_path)  # a fresh process would do the same
+        with net.get_chaincode_events("lease", start_block=start_block, checkpoint=checkpointer,
+                                      timeout=60) as events:
+            for event in events:
+                if event.transaction_id in ours:
+                    assert event.event_name == "ProjectRegistered"
+                    seen.append(event)
+                checkpointer.checkpoint_chaincode_event(event)
+                if len([e for e in seen if e.transaction_id in ours]) >= stop_after:
+                    return
+
+    listen(stop_after=1)   # the first listener stops after one of our events...
+    listen(stop_after=4)   # ...and its successor resumes from the file checkpoint
+    assert sorted(e.transaction_id for e in seen) == sorted(ours)
+    positions = [e.block_number for e in seen]
+    assert positions == sorted(positions) and min(positions) >= start_block
