@@ -165,3 +165,12 @@ def height(fabric: Fabric, consortium: Consortium, peer) -> int:
     out = fabric.run("peer", ["channel", "getinfo", "-c", consortium.channel],
                      env=fabric.peer_env(peer), timeout=15)
     return int(json.loads(out.split("Blockchain info:", 1)[1])["height"])
+
+
+def current_config(fabric: Fabric, consortium: Consortium, org: Org) -> dict:
+    """The channel's current config (the `config` of its latest config block), as JSON."""
+    block_path = fabric.layout.channel_dir / f"config-{org.name}.block"
+    fetch_block(fabric, consortium, org, "config", str(block_path))
+    decoded = json.loads(fabric.run("configtxlator", ["proto_decode", "--type", "common.Block",
+                                                      "--input", str(block_path)]))
+    return decoded["data"]["data"][0]["payload"]["data"]["config"]

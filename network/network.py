@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import binaries, channel, crypto, nodes, processes
+from . import binaries, chaincode, channel, crypto, nodes, processes
 from .config import Consortium, Layout, Org
 from .fabric import Fabric, FabricCommandError
 from .log import progress
@@ -77,6 +77,7 @@ class Network:
         if not joined_before:
             changes.append(f"created channel {self.consortium.channel}")
             self._mark_channel_created()
+        changes += chaincode.deploy(fabric, self.consortium, orgs)
         progress(f"network ready in {time.monotonic() - started:.1f} s"
                  + ("" if changes else " (nothing to do: already up)"))
         return changes
@@ -146,7 +147,9 @@ class Network:
             "connection_profiles": {o.msp_id: str(self.layout.profiles_dir / f"{o.name}.json")
                                     for o in orgs},
             "clients": {o.msp_id: self.client(o) for o in orgs},
+            "chaincodes": chaincode.status(fabric, self.consortium, orgs),
         }
+        result["healthy"] = result["healthy"] and all(c["healthy"] for c in result["chaincodes"])
         return result
 
     def client(self, org: Org) -> dict:

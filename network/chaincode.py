@@ -1,0 +1,305 @@
+"""Chaincode as a service: build, package, install, run the servers, approve, commit, and set
+the on-ledger roles.
+
+A chaincode's version is a hash of its sources, so an unchanged chaincode is recognised and
+left alone, and a changed one gets a new package and the next sequence. The package is made
+byte-for-byte reproducibly (fixed tar/gzip timestamps), so its package id is stable too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+from . import processes
+from .config import HOST, REPO_ROOT, Chaincode, Consortium, Layout, Org
+from .fabric import Fabric, FabricCommandError
+from .log import progress
+
+CHAINCODE_ROOT = REPO_ROOT / "chaincode"
+# What the compiled chaincode depends on: its own sources, the shared library, the lockfile.
+SOURCE_GLOBS = ("src/**/*.ts", "package.json", "tsconfig.json")
+SHARED_INPUTS = ("package.json", "package-lock.json", "tsconfig.base.json")
+SHARED_PACKAGE = "common"
+ROLE_NAMES = ("lessor", "grid", "regulator", "partner")
+
+
+def source_version(chaincode: Chaincode) -> str:
+    digest = hashlib.sha256()
+    files: list[Path] = []
+    for folder in (chaincode.path, CHAINCODE_ROOT / SHARED_PACKAGE):
+        for pattern in SOURCE_GLOBS:
+            files += folder.glob(pattern)
+    files += [CHAINCODE_ROOT / f for f in SHARED_INPUTS]
+    for path in sorted(set(files)):
+        digest.update(str(path.relative_to(CHAINCODE_ROOT)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def build_all(layout: Layout, chaincodes: list[Chaincode]) -> None:
+    """Compile the TypeScript once for all chaincodes, unless the sources are unchanged."""
+    key = ",".join(source_version(c) for c in chaincodes)
+    stamp = layout.chaincode_dir / "build.stamp"
+    built = all((c.path / "dist").is_dir() for c in chaincodes)
+    if built and stamp.exists() and stamp.read_text() == key:
+        return
+    if not (CHAINCODE_ROOT / "node_modules").is_dir():
+        raise processes.ProcessError("chaincode/node_modules is missing: run scripts/bootstrap")
+    progress("compiling chaincode (npm run build)")
+    result = subprocess.run(["npm", "run", "build"], cwd=CHAINCODE_ROOT, capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise processes.ProcessError(f"chaincode build failed:\n{result.stdout[-3000:]}"
+                                     f"{result.stderr[-3000:]}")
+    layout.chaincode_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key)
+
+
+def _tar_gz(files: dict[str, bytes]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
+        gz.write(raw.getvalue())
+    return out.getvalue()
+
+
+class Deployment:
+    """One chaincode on the channel: its package and its definition."""
+
+    def __init__(self, fabric: Fabric, consortium: Consortium, chaincode: Chaincode):
+        self.fabric = fabric
+        self.layout = fabric.layout
+        self.consortium = consortium
+        self.chaincode = chaincode
+        self.version = source_version(chaincode)
+        self.label = f"{chaincode.name}_{self.version}"
+        self.package_path = self.layout.chaincode_dir / f"{self.label}.tar.gz"
+
+    def package(self) -> str:
+        """Write the CCaaS package (if missing) and return its package id."""
+        if not self.package_path.exists():
+            connection = {"chaincode": self.chaincode.name, "dial_timeout": "10s",
+                          "tls_required": True, "client_auth_required": True}
+            code = _tar_gz({"connection.json": json.dumps(connection).encode()})
+            metadata = {"type": "ccaas", "label": self.label}
+            self.package_path.parent.mkdir(parents=True, exist_ok=True)
+            self.package_path.write_bytes(_tar_gz({"code.tar.gz": code,
+                                                   "metadata.json": json.dumps(metadata).encode()}))
+        return f"{self.label}:{hashlib.sha256(self.package_path.read_bytes()).hexdigest()}"
+
+    def install(self, peers) -> None:
+        package_id = self.package()
+        for peer in peers:
+            out = self.fabric.run("peer", ["lifecycle", "chaincode", "queryinstalled", "-O",
+                                           "json"], env=self.fabric.peer_env(peer))
+            installed = json.loads(out or "{}").get("installed_chaincodes") or []
+            if any(c["package_id"] == package_id for c in installed):
+                continue
+            progress(f"installing {self.label} on {peer.id}")
+            self.fabric.run("peer", ["lifecycle", "chaincode", "install",
+                                     str(self.package_path)], env=self.fabric.peer_env(peer))
+
+    # --- chaincode servers --------------------------------------------------------------
+
+    def server_name(self, org: Org) -> str:
+        return f"cc-{self.chaincode.name}.{org.domain}"
+
+    def start_server(self, org: Org) -> bool:
+        """Run this org's chaincode server for the current package; restart it if it serves
+        an older package. True if (re)started."""
+        package_id = self.package()
+        name = self.server_name(org)
+        record = self.layout.pid_file(name)
+        if processes.running_pid(self.layout, name):
+            if package_id in json.loads(record.read_text())["argv"][-1]:
+                return False
+            processes.stop(self.layout, name)
+        port = org.chaincode_servers[self.chaincode.name]
+        if processes.port_in_use(port):
+            raise processes.ProcessError(f"port {port} ({name}) is in use by another program")
+        tls = self.layout.node_dir(org, f"cc-{self.chaincode.name}") / "tls"
+        argv = ["node", str(CHAINCODE_ROOT / "node_modules" / "fabric-shim" / "cli.js"), "server",
+                f"--chaincode-tls-cert-file={tls / 'server.crt'}",
+                f"--chaincode-tls-key-file={tls / 'server.key'}",
+                f"--chaincode-tls-client-cacert-file={self.layout.tls_ca_cert(org)}",
+                f"--chaincode-address={HOST}:{port}",
+                f"--chaincode-id={package_id}"]
+        processes.start(self.layout, name, argv, {**os.environ}, cwd=self.chaincode.path)
+        processes.wait_for(lambda: self._server_up(org), f"{name} listening", 20,
+                           self.layout.log_file(name))
+        return True
+
+    def _server_up(self, org: Org) -> bool:
+        name = self.server_name(org)
+        if not processes.running_pid(self.layout, name):
+            raise processes.ProcessError(f"{name} exited; see {self.layout.log_file(name)}")
+        return processes.tcp_open(org.chaincode_servers[self.chaincode.name])
+
+    def server_healthy(self, org: Org) -> bool:
+        return (processes.running_pid(self.layout, self.server_name(org)) is not None
+                and processes.tcp_open(org.chaincode_servers[self.chaincode.name]))
+
+    # --- definition -----------------------------------------------------------------------
+
+    def committed(self, peer) -> dict | None:
+        try:
+            out = self.fabric.run("peer", ["lifecycle", "chaincode", "querycommitted", "-C",
+                                           self.consortium.channel, "--name",
+                                           self.chaincode.name, "-O", "json"],
+                                  env=self.fabric.peer_env(peer))
+        except FabricCommandError as error:
+            if "is not defined" in error.output:
+                return None
+            raise
+        return json.loads(out)
+
+    def _approved_package(self, org: Org, sequence: int) -> str | None:
+        try:
+            out = self.fabric.run("peer", ["lifecycle", "chaincode", "queryapproved", "-C",
+                                           self.consortium.channel, "--name",
+                                           self.chaincode.name, "--sequence", str(sequence),
+                                           "-O", "json"], env=self.fabric.peer_env(org.anchor_peer))
+        except FabricCommandError as error:
+            if "could not fetch" in error.output or "not found" in error.output:
+                return None
+            raise
+        approved = json.loads(out)
+        if approved.get("version") != self.version:
+            return None
+        return ((approved.get("source") or {}).get("Type") or {}).get(
+            "LocalPackage", {}).get("package_id")
+
+    def approve(self, org: Org, sequence: int) -> bool:
+        package_id = self.package()
+        if self._approved_package(org, sequence) == package_id:
+            return False
+        progress(f"approving {self.label} (sequence {sequence}) for {org.msp_id}")
+        self.fabric.run("peer", [
+            "lifecycle", "chaincode", "approveformyorg", "-C", self.consortium.channel,
+            "--name", self.chaincode.name, "--version", self.version,
+            "--package-id", package_id, "--sequence", str(sequence),
+            "--signature-policy", self.chaincode.endorsement_policy, "--waitForEvent",
+            *self.fabric.orderer_flags(self.consortium.orderers[0], org),
+        ], env=self.fabric.peer_env(org.anchor_peer))
+        return True
+
+    def commit(self, orgs: list[Org], sequence: int) -> None:
+        progress(f"committing {self.label} (sequence {sequence})")
+        lessor = orgs[0]
+        self.fabric.run("peer", [
+            "lifecycle", "chaincode", "commit", "-C", self.consortium.channel,
+            "--name", self.chaincode.name, "--version", self.version,
+            "--sequence", str(sequence),
+            "--signature-policy", self.chaincode.endorsement_policy, "--waitForEvent",
+            *self.fabric.orderer_flags(self.consortium.orderers[0], lessor),
+            *self.fabric.peer_target_flags([o.anchor_peer for o in orgs]),
+        ], env=self.fabric.peer_env(lessor.anchor_peer))
+
+    def define(self, orgs: list[Org]) -> list[str]:
+        """Make the committed definition this version, approved by every member org."""
+        changes = []
+        current = self.committed(orgs[0].anchor_peer)
+        if current and current.get("version") == self.version:
+            sequence = current["sequence"]
+        else:
+            sequence = (current or {}).get("sequence", 0) + 1
+        for org in orgs:
+            if self.approve(org, sequence):
+                changes.append(f"{org.msp_id} approved {self.label} sequence {sequence}")
+        if not current or current.get("sequence") != sequence:
+            self.commit(orgs, sequence)
+            changes.append(f"committed {self.label} sequence {sequence}")
+        return changes
+
+    # --- roles ------------------------------------------------------------------------------
+
+    def roles_wanted(self, orgs: list[Org]) -> dict[str, list[str]]:
+        return {role: sorted(o.msp_id for o in orgs if o.role == role) for role in ROLE_NAMES}
+
+    def roles_on_ledger(self, org: Org) -> dict | None:
+        try:
+            out = self.fabric.run("peer", ["chaincode", "query", "-C", self.consortium.channel,
+                                           "-n", self.chaincode.name, "-c",
+                                           json.dumps({"function": "GetRoles", "Args": []})],
+                                  env=self.fabric.peer_env(org.anchor_peer))
+        except FabricCommandError as error:
+            if "ROLES_NOT_SET" in error.output:
+                return None
+            raise
+        return json.loads(out)
+
+    def set_roles(self, orgs: list[Org], endorsers: list[Org]) -> bool:
+        """Write the role configuration if it differs from the member orgs' roles. The
+        invoking identity is the lessor org's admin; ``endorsers`` must satisfy both the
+        chaincode's policy and the roles key's own policy (lessor AND regulator)."""
+        wanted = self.roles_wanted(orgs)
+        lessor = next(o for o in orgs if o.role == "lessor")
+        current = self.roles_on_ledger(lessor)
+        if current and all(current.get(r) == wanted[r] for r in ROLE_NAMES):
+            return False
+        progress(f"setting {self.chaincode.name} roles: {wanted}")
+        self.fabric.run("peer", [
+            "chaincode", "invoke", "-C", self.consortium.channel, "-n", self.chaincode.name,
+            "-c", json.dumps({"function": "SetRoles", "Args": [json.dumps(wanted)]}),
+            "--waitForEvent",
+            *self.fabric.orderer_flags(self.consortium.orderers[0], lessor),
+            *self.fabric.peer_target_flags([o.anchor_peer for o in endorsers]),
+        ], env=self.fabric.peer_env(lessor.anchor_peer))
+        return True
+
+
+def deploy(fabric: Fabric, consortium: Consortium, orgs: list[Org]) -> list[str]:
+    """Every chaincode: built, installed on every member peer, served by every member org,
+    defined on the channel with every member org's approval, roles set."""
+    changes: list[str] = []
+    build_all(fabric.layout, consortium.chaincodes)
+    peers = [p for o in orgs for p in o.peers]
+    # Endorsers for SetRoles: one peer of each lessor, regulator and grid org covers both
+    # chaincode policies and the roles key's lessor-AND-regulator policy.
+    endorsers = [o for o in orgs if o.role in ("lessor", "grid", "regulator")]
+    for chaincode in consortium.chaincodes:
+        deployment = Deployment(fabric, consortium, chaincode)
+        deployment.install(peers)
+        for org in orgs:
+            if deployment.start_server(org):
+                changes.append(f"started {deployment.server_name(org)}")
+        changes += deployment.define(orgs)
+        if deployment.set_roles(orgs, endorsers):
+            changes.append(f"set {chaincode.name} roles")
+    return changes
+
+
+def status(fabric: Fabric, consortium: Consortium, orgs: list[Org]) -> list[dict]:
+    report = []
+    for chaincode in consortium.chaincodes:
+        deployment = Deployment(fabric, consortium, chaincode)
+        try:
+            committed = deployment.committed(orgs[0].anchor_peer)
+        except FabricCommandError:
+            committed = None
+        approvals = (committed or {}).get("approvals") or {}
+        servers = {o.msp_id: deployment.server_healthy(o) for o in orgs}
+        report.append({
+            "name": chaincode.name,
+            "version": (committed or {}).get("version"),
+            "source_version": deployment.version,
+            "sequence": (committed or {}).get("sequence"),
+            "endorsement_policy": chaincode.endorsement_policy,
+            "approvals": approvals,
+            "all_orgs_approved": bool(approvals) and all(approvals.get(o.msp_id) for o in orgs),
+            "servers": servers,
+            "healthy": bool(committed) and all(servers.values()),
+        })
+    return report

@@ -1,0 +1,119 @@
+"""The consortium as DESIGN.md describes it, checked on the running test network."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+
+import pytest
+from cryptography import x509
+
+from network import channel
+from network.fabric import Fabric
+from network.binaries import ensure_built
+
+EXPECTED_ORGS = {"LessorMSP", "GridMSP", "RegulatorMSP", "HKPartnerMSP", "MacaoPartnerMSP"}
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes.fromhex("000000040000000000")
+
+
+def _fabric(test_network) -> Fabric:
+    return Fabric(ensure_built(), test_network.layout)
+
+
+def _wait_same_height(test_network, timeout=30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        report = test_network.status()
+        heights = {p["name"]: p["height"] for p in report["peers"]}
+        if len(set(heights.values())) == 1 or time.monotonic() > deadline:
+            return heights
+        time.sleep(0.5)
+
+
+def test_every_peer_joined_and_agrees_on_height(consortium, test_network):
+    assert {p["msp_id"] for p in consortium["peers"]} == EXPECTED_ORGS
+    assert len(consortium["peers"]) == 6
+    assert all(p["healthy"] for p in consortium["peers"])
+    heights = _wait_same_height(test_network)
+    assert len(set(heights.values())) == 1, heights
+    # Chaincode definitions and role configuration are transactions after the genesis block.
+    assert next(iter(heights.values())) > 1
+
+
+def test_three_orderers_are_the_raft_consenters(consortium, test_network):
+    lessor = test_network.consortium.org("LessorMSP")
+    cfg = channel.current_config(_fabric(test_network), test_network.consortium, lessor)
+    consensus = cfg["channel_group"]["groups"]["Orderer"]["values"]["ConsensusType"]["value"]
+    assert consensus["type"] == "etcdraft"
+    consenters = {(c["host"], c["port"]) for c in consensus["metadata"]["consenters"]}
+    assert consenters == {("127.0.0.1", o.port) for o in test_network.consortium.orderers}
+    assert len(consenters) == 3
+    app_orgs = set(cfg["channel_group"]["groups"]["Application"]["groups"])
+    assert app_orgs == EXPECTED_ORGS
+    assert {o["msp_id"] for o in consortium["orderers"]} == {"LessorMSP", "GridMSP", "RegulatorMSP"}
+
+
+def _tls_exchange(port: int, ca_file: str, cert: str | None = None, key: str | None = None) -> bytes:
+    """Open TLS to a node, send the HTTP/2 preface, return what the node answers (b"" if it
+    closed the connection). Raises ssl.SSLError if the node aborts the handshake."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.set_alpn_protocols(["h2"])
+    if cert:
+        context.load_cert_chain(cert, key)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(HTTP2_PREFACE)
+            return tls.recv(64)
+
+
+def _refused(port: int, ca_file: str, cert=None, key=None) -> bool:
+    try:
+        return _tls_exchange(port, ca_file, cert, key) == b""
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+        return True
+
+
+@pytest.fixture
+def foreign_client_cert(tmp_path):
+    """A TLS client certificate from a CA no org of the consortium trusts."""
+    from network.crypto import CA
+    ca = CA(tmp_path / "ca", "intruder-ca", "intruder")
+    cert, key = ca.issue("intruder", None, tls=True)
+    (tmp_path / "c.pem").write_bytes(cert)
+    (tmp_path / "k.pem").write_bytes(key)
+    return str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
+
+
+@pytest.mark.parametrize("node", ["peer", "orderer"])
+def test_nodes_require_a_trusted_client_certificate(consortium, test_network, node,
+                                                    foreign_client_cert):
+    lessor = test_network.consortium.org("LessorMSP")
+    port = (lessor.peers[0] if node == "peer" else lessor.orderers[0]).port
+    client = consortium["clients"]["LessorMSP"]
+    ca = client["peer_tls_ca"]
+    # The control: the org's own client certificate gets an HTTP/2 answer.
+    assert not _refused(port, ca, client["tls_cert"], client["tls_key"])
+    assert _refused(port, ca)                         # no client certificate
+    assert _refused(port, ca, *foreign_client_cert)   # one from an unknown CA
+
+
+def test_identities_carry_their_node_ou(consortium):
+    client = consortium["clients"]["GridMSP"]
+    cert = x509.load_pem_x509_certificate(open(client["cert"], "rb").read())
+    ous = [a.value for a in cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)]
+    assert ous == ["client"]
+
+
+def test_up_again_changes_nothing(consortium, test_network):
+    result = test_network.tool("up")
+    assert "already up: nothing changed" in result.stdout, result.stdout + result.stderr
+
+
+def test_status_json_lists_profiles_and_clients(consortium):
+    assert set(consortium["clients"]) == EXPECTED_ORGS
+    for msp_id, client in consortium["clients"].items():
+        for key in ("cert", "key", "tls_cert", "tls_key", "peer_tls_ca"):
+            assert open(client[key]).read().startswith("-----BEGIN"), (msp_id, key)
+        assert client["peer_endpoint"].startswith("localhost:")
+    assert set(consortium["connection_profiles"]) == EXPECTED_ORGS
