@@ -1,0 +1,185 @@
+"""Config generation from the declarative consortium file, without starting anything."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from network import channel, chaincode, config, crypto, nodes
+from network.builder import ccaas
+
+
+@pytest.fixture
+def consortium():
+    return config.load()
+
+
+@pytest.fixture
+def layout(tmp_path):
+    return config.Layout(tmp_path)
+
+
+def test_the_shipped_file_is_the_design_consortium(consortium):
+    founding = [o.msp_id for o in consortium.founding_orgs]
+    assert founding == ["LessorMSP", "GridMSP", "RegulatorMSP", "HKPartnerMSP", "MacaoPartnerMSP"]
+    assert [o.org.msp_id for o in consortium.orderers] == ["LessorMSP", "GridMSP", "RegulatorMSP"]
+    assert len(consortium.org("LessorMSP").peers) == 2
+    assert consortium.org("ShenzhenPartnerMSP").joins_later
+    assert len(consortium.peers()) == 6
+    assert len(consortium.peers(include_later=True)) == 7
+
+
+def test_port_offset_moves_every_port(consortium):
+    shifted = config.load(port_offset=1000)
+    before = consortium.all_ports(consortium.orgs)
+    after = shifted.all_ports(shifted.orgs)
+    assert sorted(after) == sorted(p + 1000 for p in before)
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_a_port_used_twice_is_refused(tmp_path):
+    path = _write(tmp_path, """
+        channel: ch
+        orgs:
+          - msp_id: AMSP
+            domain: a.local
+            role: lessor
+            peers: [{name: peer0, port: 7051, chaincode_port: 7052, operations_port: 7051}]
+            orderers: [{name: orderer0, port: 7050, admin_port: 7053, operations_port: 9443}]
+        """)
+    with pytest.raises(config.ConfigError, match="port 7051 is used twice"):
+        config.load(path)
+
+
+def test_missing_fields_name_the_place(tmp_path):
+    path = _write(tmp_path, """
+        channel: ch
+        orgs:
+          - domain: a.local
+            role: lessor
+            peers: []
+        """)
+    with pytest.raises(config.ConfigError, match=r"orgs\[0\]: missing 'msp_id'"):
+        config.load(path)
+
+
+def test_configtx_profile(consortium, layout):
+    doc = channel.configtx(layout, consortium)
+    profile = doc["Profiles"][channel.PROFILE]
+    assert profile["Capabilities"] == {"V3_0": True}
+    orderer = profile["Orderer"]
+    assert orderer["OrdererType"] == "etcdraft"
+    assert orderer["BatchTimeout"] == "250ms"
+    assert [c["Port"] for c in orderer["EtcdRaft"]["Consenters"]] == [7050, 7150, 7250]
+    assert [o["ID"] for o in orderer["Organizations"]] == ["LessorMSP", "GridMSP", "RegulatorMSP"]
+    app = profile["Application"]
+    assert [o["ID"] for o in app["Organizations"]] == [
+        "LessorMSP", "GridMSP", "RegulatorMSP", "HKPartnerMSP", "MacaoPartnerMSP"]
+    assert app["Policies"]["Admins"]["Rule"] == "MAJORITY Admins"
+    # The joiner is defined (for `configtxgen -printOrg`) but not in the genesis profile.
+    assert "ShenzhenPartnerMSP" in [o["ID"] for o in doc["Organizations"]]
+    lessor = doc["Organizations"][0]
+    assert lessor["OrdererEndpoints"] == ["127.0.0.1:7050"]
+    assert lessor["AnchorPeers"] == [{"Host": "127.0.0.1", "Port": 7051}]
+    assert lessor["Policies"]["Endorsement"]["Rule"] == "OR('LessorMSP.peer')"
+    yaml.safe_load(yaml.safe_dump(doc))  # renders as YAML configtxgen can read
+
+
+def test_node_environment(consortium, layout):
+    peer = consortium.org("GridMSP").peers[0]
+    env = nodes.peer_env(layout, peer)
+    assert env["CORE_PEER_TLS_CLIENTAUTHREQUIRED"] == "true"
+    assert env["CORE_VM_ENDPOINT"] == ""
+    assert env["CORE_PEER_GOSSIP_EXTERNALENDPOINT"] == "127.0.0.1:7151"
+    builder = json.loads(env["CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG"])
+    assert builder["addresses"] == {"emission": "127.0.0.1:9111", "lease": "127.0.0.1:9112"}
+    orderer_env = nodes.orderer_env(layout, consortium.orderers[0])
+    assert orderer_env["ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED"] == "true"
+    assert orderer_env["ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED"] == "true"
+    assert orderer_env["ORDERER_GENERAL_LISTENPORT"] == "7050"
+
+
+def _ou(cert: x509.Certificate) -> list[str]:
+    return [a.value for a in cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)]
+
+
+def test_crypto_material_has_roles_and_is_kept_on_rerun(consortium, layout):
+    grid = consortium.org("GridMSP")
+    crypto.generate(consortium, layout, [grid])
+    peer_cert_path = layout.node_dir(grid, "peer0") / "msp" / "signcerts" / "cert.pem"
+    first = peer_cert_path.read_bytes()
+    crypto.generate(consortium, layout, [grid])
+    assert peer_cert_path.read_bytes() == first
+
+    ca = x509.load_pem_x509_certificate(layout.ca_dir(grid, "ca").joinpath("cert.pem").read_bytes())
+    for folder, role in [(layout.node_dir(grid, "peer0"), "peer"),
+                         (layout.node_dir(grid, "orderer0"), "orderer"),
+                         (layout.user_dir(grid, "Admin"), "admin"),
+                         (layout.user_dir(grid, "User1"), "client")]:
+        cert = x509.load_pem_x509_certificate((folder / "msp/signcerts/cert.pem").read_bytes())
+        assert _ou(cert) == [role]
+        cert.verify_directly_issued_by(ca)
+        assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
+    tls = x509.load_pem_x509_certificate(
+        (layout.node_dir(grid, "peer0") / "tls" / "server.crt").read_bytes())
+    sans = tls.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "localhost" in sans.get_values_for_type(x509.DNSName)
+    assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    tlsca = x509.load_pem_x509_certificate(layout.tls_ca_cert(grid).read_bytes())
+    tls.verify_directly_issued_by(tlsca)
+    assert (layout.org_msp(grid) / "config.yaml").read_text() == crypto.NODE_OU_CONFIG
+
+
+def test_chaincode_package_is_reproducible(consortium, tmp_path):
+    fabric = type("F", (), {"layout": config.Layout(tmp_path)})()
+    first = chaincode.Deployment(fabric, consortium, consortium.chaincodes[0]).package()
+    (tmp_path / "chaincode" / f"{first.split(':')[0]}.tar.gz").unlink()
+    again = chaincode.Deployment(fabric, consortium, consortium.chaincodes[0]).package()
+    assert first == again
+    assert first.startswith("emission_")
+
+
+def test_builder_completes_connection_json(tmp_path, monkeypatch):
+    source, out = tmp_path / "src", tmp_path / "out"
+    source.mkdir()
+    (source / "connection.json").write_text(json.dumps(
+        {"chaincode": "lease", "dial_timeout": "10s", "tls_required": True,
+         "client_auth_required": True}))
+    for name in ("ca", "cert", "key"):
+        (tmp_path / name).write_text(f"{name} pem")
+    monkeypatch.setenv("CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG", json.dumps({
+        "addresses": {"lease": "127.0.0.1:9102"}, "root_cert_file": str(tmp_path / "ca"),
+        "client_cert_file": str(tmp_path / "cert"), "client_key_file": str(tmp_path / "key")}))
+    assert ccaas.build(str(source), str(tmp_path), str(out)) == 0
+    built = json.loads((out / "connection.json").read_text())
+    assert built == {"address": "127.0.0.1:9102", "dial_timeout": "10s", "tls_required": True,
+                     "client_auth_required": True, "root_cert": "ca pem",
+                     "client_cert": "cert pem", "client_key": "key pem"}
+    release = tmp_path / "release"
+    assert ccaas.release(str(out), str(release)) == 0
+    assert (release / "chaincode/server/connection.json").exists()
+
+
+def test_builder_refuses_an_unknown_chaincode(tmp_path, monkeypatch):
+    (tmp_path / "connection.json").write_text(json.dumps({"chaincode": "other"}))
+    monkeypatch.setenv("CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG", json.dumps({"addresses": {}}))
+    assert ccaas.build(str(tmp_path), str(tmp_path), str(tmp_path / "o")) == 1
+
+
+def test_roles_follow_the_member_orgs(consortium):
+    deployment = chaincode.Deployment.__new__(chaincode.Deployment)
+    wanted = deployment.roles_wanted(consortium.founding_orgs)
+    assert wanted == {"lessor": ["LessorMSP"], "grid": ["GridMSP"], "regulator": ["RegulatorMSP"],
+                      "partner": ["HKPartnerMSP", "MacaoPartnerMSP"]}
+    wanted = deployment.roles_wanted(consortium.orgs)
+    assert wanted["partner"] == ["HKPartnerMSP", "MacaoPartnerMSP", "ShenzhenPartnerMSP"]

@@ -1,0 +1,40 @@
+import json
+import os
+
+from network import config, processes
+
+
+def test_start_record_and_stop_by_pid(tmp_path):
+    layout = config.Layout(tmp_path)
+    pid = processes.start(layout, "sleeper", ["sleep", "30"], dict(os.environ))
+    assert processes.running_pid(layout, "sleeper") == pid
+    assert processes.recorded(layout) == ["sleeper"]
+    assert processes.stop(layout, "sleeper")
+    assert processes.running_pid(layout, "sleeper") is None
+    assert not processes.stop(layout, "sleeper")
+
+
+def test_a_reused_pid_is_not_ours(tmp_path):
+    layout = config.Layout(tmp_path)
+    pid = processes.start(layout, "sleeper", ["sleep", "30"], dict(os.environ))
+    try:
+        record = json.loads(layout.pid_file("sleeper").read_text())
+        record["start_time"] = "1"  # as if another program now had this pid
+        layout.pid_file("sleeper").write_text(json.dumps(record))
+        assert processes.running_pid(layout, "sleeper") is None
+        assert not processes.stop(layout, "sleeper")  # and so it is not killed
+        assert processes._start_time(pid) is not None
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+
+def test_port_checks(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert processes.port_in_use(port)
+        assert processes.tcp_open(port)
+    assert not processes.tcp_open(port)
