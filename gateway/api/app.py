@@ -1,0 +1,115 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import flask
+from flask_smorest import Api
+from werkzeug.routing import BaseConverter
+
+from . import auth, db, errors, schemas
+from .config import Config
+from .idempotency import IdempotencyStore
+from .ledger import Ledger, connect_to_fabric
+from .metrics import Metrics
+from .views import (emission_factors, emission_reports, leases, meter_readings, operations,
+                    projects, transactions)
+
+API_BLUEPRINTS = (emission_factors, meter_readings, emission_reports, projects, leases,
+                  transactions)
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """What views reach through ``current_app.extensions["carbonlease"]``."""
+
+    ledger: Ledger
+    credentials: auth.CredentialStore
+    idempotency: IdempotencyStore
+    metrics: Metrics
+
+
+class _IdConverter(BaseConverter):
+    """Chaincode ids in paths: anything else is not a route (404) rather than a Fabric call."""
+
+    regex = schemas.ID_PATTERN[1:-1]
+
+
+class _TransactionIdConverter(BaseConverter):
+    regex = schemas.TX_ID_PATTERN[1:-1]
+
+
+class _Api(Api):
+    # Documented error bodies are the gateway's own shape; errors.register installs the
+    # handlers that produce it.
+    ERROR_SCHEMA = errors.ErrorSchema
+
+
+def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> flask.Flask:
+    """``connect(FabricSettings) -> network`` opens the Fabric connection; tests pass a fake."""
+    config = config or Config.from_env()
+    app = flask.Flask(__name__)
+    app.config.update(
+        API_TITLE="carbonlease gateway",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/" if config.swagger_ui_dir
+        else config.swagger_ui_url,
+        API_SPEC_OPTIONS={
+            "info": {"description": "REST access to the carbonlease chaincodes through this "
+                                    "org's peer. Writes return once committed."},
+            "components": {"securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }},
+            "security": [{"bearer": []}, {"apiKey": []}],
+        },
+        # A body bigger than this is no lease: refuse it before parsing (413).
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.url_map.converters["id"] = _IdConverter
+    app.url_map.converters["txid"] = _TransactionIdConverter
+    app.url_map.strict_slashes = False
+
+    engine = db.make_engine(config.database_url)
+    metrics = Metrics()
+    services = Services(
+        ledger=Ledger(config.fabric, connect=connect, mvcc_retries=config.mvcc_retries,
+                      retry_backoff_ms=config.retry_backoff_ms,
+                      on_fabric_error=lambda code: metrics.fabric_errors.labels(code).inc(),
+                      on_retry=metrics.mvcc_retries.inc),
+        credentials=auth.CredentialStore(engine),
+        idempotency=IdempotencyStore(engine),
+        metrics=metrics,
+    )
+    app.extensions["carbonlease"] = services
+
+    # Order matters: the timer starts before authentication can refuse a request.
+    metrics.install(app)
+    auth.install(app, services.credentials)
+
+    api = _Api(app)
+    api.register_converter(_IdConverter, lambda _: {"type": "string",
+                                                    "pattern": schemas.ID_PATTERN})
+    api.register_converter(_TransactionIdConverter, lambda _: {"type": "string",
+                                                               "pattern": schemas.TX_ID_PATTERN})
+    for module in API_BLUEPRINTS:
+        api.register_blueprint(module.blp)
+    app.register_blueprint(operations.blp)
+    if config.swagger_ui_dir:
+        _serve_swagger_ui_assets(app, config.swagger_ui_dir)
+    errors.register(app)
+    return app
+
+
+def _serve_swagger_ui_assets(app: flask.Flask, directory: str) -> None:
+    directory = os.path.abspath(directory)
+
+    @app.get("/api/v1/docs/assets/<path:filename>", endpoint="swagger_ui_assets")
+    def _asset(filename):
+        return flask.send_from_directory(directory, filename)

@@ -1,0 +1,119 @@
+"""Configuration of one org's REST gateway, read from environment variables.
+
+Fabric connection (the gateway signs as one client identity of its org and talks to that org's
+own peer through the Fabric Gateway gRPC service):
+
+``CARBONLEASE_MSP_ID``
+    MSP id of the gateway's org, e.g. ``LessorMSP``. Required to reach Fabric.
+``CARBONLEASE_PEER_ENDPOINT``
+    ``host:port`` of the org's peer, e.g. ``localhost:7051``. Required to reach Fabric.
+``CARBONLEASE_PEER_TLS_CA``
+    PEM file of the CA that signed the peer's TLS certificate. Required to reach Fabric.
+``CARBONLEASE_PEER_HOST_OVERRIDE``
+    TLS server name to expect from the peer when it differs from the endpoint's host.
+``CARBONLEASE_CERT`` / ``CARBONLEASE_KEY``
+    PEM files of the signing identity: the X.509 certificate and its private key.
+``CARBONLEASE_MSP_DIR``
+    Alternative to the two above: an MSP folder (``signcerts/``, ``keystore/``).
+``CARBONLEASE_TLS_CERT`` / ``CARBONLEASE_TLS_KEY``
+    PEM files of the client TLS certificate and key (the peers require mutual TLS).
+``CARBONLEASE_CHANNEL``
+    Channel name; default ``carbonlease``.
+``CARBONLEASE_EMISSION_CHAINCODE`` / ``CARBONLEASE_LEASE_CHAINCODE``
+    Chaincode names on the channel; defaults ``emission`` and ``lease``.
+
+Behaviour:
+
+``CARBONLEASE_DATABASE_URL``
+    SQLAlchemy URL of the gateway's own database (API credentials, idempotency records);
+    default ``sqlite:///carbonlease-gateway.db`` in the working directory. A PostgreSQL URL
+    (``postgresql+psycopg://...``) works once its driver is installed.
+``CARBONLEASE_MVCC_RETRIES``
+    How many times a write whose commit failed with an MVCC or phantom read conflict is
+    endorsed and submitted again; default 4.
+``CARBONLEASE_RETRY_BACKOFF_MS``
+    Base of the randomised exponential backoff between those attempts; default 50.
+``CARBONLEASE_SWAGGER_UI_URL``
+    Base URL of the Swagger UI assets the page at ``/api/v1/docs`` loads. Default: the
+    public jsDelivr CDN copy of ``swagger-ui-dist`` 5. Ignored when the next one is set.
+``CARBONLEASE_SWAGGER_UI_DIR``
+    A local folder holding ``swagger-ui-dist`` (e.g. ``node_modules/swagger-ui-dist`` after
+    ``npm install swagger-ui-dist``); the gateway then serves the assets itself under
+    ``/api/v1/docs/assets/`` so the docs work with no internet access.
+
+Serving (read by ``gateway.api.gunicorn_config``):
+
+``CARBONLEASE_BIND`` (default ``127.0.0.1:8080``), ``CARBONLEASE_THREADS`` (default 16),
+``CARBONLEASE_TIMEOUT`` (seconds per request, default 120).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Mapping
+
+DEFAULT_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
+
+@dataclasses.dataclass(frozen=True)
+class FabricSettings:
+    """Where the org's peer is and who the gateway signs as."""
+
+    msp_id: str
+    peer_endpoint: str
+    peer_tls_ca: str
+    peer_host_override: str | None
+    cert: str | None
+    key: str | None
+    msp_dir: str | None
+    tls_cert: str | None
+    tls_key: str | None
+    channel: str
+    emission_chaincode: str
+    lease_chaincode: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    fabric: FabricSettings | None
+    database_url: str
+    mvcc_retries: int = 4
+    retry_backoff_ms: int = 50
+    swagger_ui_url: str = DEFAULT_SWAGGER_UI_URL
+    swagger_ui_dir: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
+        env = os.environ if env is None else env
+
+        def get(name: str, default: str | None = None) -> str | None:
+            value = env.get(f"CARBONLEASE_{name}")
+            return value if value else default
+
+        fabric = None
+        # Without the org and its peer the gateway still serves docs, health and credentials;
+        # /ready and every ledger route then answer 503.
+        if get("MSP_ID") and get("PEER_ENDPOINT") and get("PEER_TLS_CA"):
+            fabric = FabricSettings(
+                msp_id=get("MSP_ID"),
+                peer_endpoint=get("PEER_ENDPOINT"),
+                peer_tls_ca=get("PEER_TLS_CA"),
+                peer_host_override=get("PEER_HOST_OVERRIDE"),
+                cert=get("CERT"),
+                key=get("KEY"),
+                msp_dir=get("MSP_DIR"),
+                tls_cert=get("TLS_CERT"),
+                tls_key=get("TLS_KEY"),
+                channel=get("CHANNEL", "carbonlease"),
+                emission_chaincode=get("EMISSION_CHAINCODE", "emission"),
+                lease_chaincode=get("LEASE_CHAINCODE", "lease"),
+            )
+        return cls(
+            fabric=fabric,
+            database_url=get("DATABASE_URL", "sqlite:///carbonlease-gateway.db"),
+            mvcc_retries=int(get("MVCC_RETRIES", "4")),
+            retry_backoff_ms=int(get("RETRY_BACKOFF_MS", "50")),
+            swagger_ui_url=get("SWAGGER_UI_URL", DEFAULT_SWAGGER_UI_URL),
+            swagger_ui_dir=get("SWAGGER_UI_DIR"),
+        )

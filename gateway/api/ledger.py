@@ -1,0 +1,265 @@
+"""The gateway's only door to Fabric: evaluate, submit-and-wait, transaction status, height.
+
+Everything Fabric can say goes out of here as an ``ApiError`` with the HTTP status the REST
+contract promises, so views never see a gRPC or Fabric type. The connection to the org's peer
+is opened on first use (after gunicorn forks, never before) and shared by every thread.
+
+Chaincode refusals (``CODE: message`` from the chaincode) map to:
+
+=================  ======  =====================================================
+INVALID_ARGUMENT   422     the request is well-formed JSON but the chaincode rejects a value
+NOT_FOUND          404
+ALREADY_EXISTS     409
+FORBIDDEN          403     the gateway's org (or identity) may not do this
+INVALID_STATE      409     e.g. verifying a report twice, paying an inactive lease
+ROLES_NOT_SET      503     the chaincode has not been configured yet: an operator must act
+=================  ======  =====================================================
+
+Other Fabric failures: peer or orderer unreachable or too slow -> 503 ``PEER_UNAVAILABLE``
+(retryable); endorsement refused without a chaincode code -> 409 ``ENDORSEMENT_FAILED``;
+ordering refused -> 409 ``SUBMIT_FAILED``; committed invalid -> 409 with the validation code
+(``MVCC_READ_CONFLICT`` / ``PHANTOM_READ_CONFLICT`` once the bounded retries are spent, else
+``TRANSACTION_INVALID``); submitted but commit status unknown -> 504 ``COMMIT_STATUS_UNKNOWN``
+with the transaction id to look up later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import random
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+import grpc
+
+from gateway.fabricgw import errors as fabric_errors
+
+from .config import FabricSettings
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+
+CHAINCODE_STATUS = {
+    "INVALID_ARGUMENT": 422,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "FORBIDDEN": 403,
+    "INVALID_STATE": 409,
+    "ROLES_NOT_SET": 503,
+}
+
+RETRIED_VALIDATION_CODES = {"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"}
+
+_UNAVAILABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                grpc.StatusCode.RESOURCE_EXHAUSTED}
+
+
+@dataclasses.dataclass(frozen=True)
+class Committed:
+    """A write that is in a block and valid."""
+
+    transaction_id: str
+    block_number: int
+    result: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class TransactionStatus:
+    transaction_id: str
+    validation_code: str
+    block_number: int
+
+
+def connect_to_fabric(settings: FabricSettings):
+    """Open the Fabric Gateway connection described by ``settings``; returns its network."""
+    from gateway.fabricgw import Gateway, Identity, signers
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    if settings.msp_dir:
+        identity = Identity.from_msp_dir(settings.msp_dir, settings.msp_id)
+        signer = signers.from_msp_dir(settings.msp_dir)
+    else:
+        identity = Identity(msp_id=settings.msp_id, credentials=read(settings.cert))
+        signer = signers.new_private_key_signer(read(settings.key))
+    gateway = Gateway.connect(
+        endpoint=settings.peer_endpoint,
+        tls_root_cert=read(settings.peer_tls_ca),
+        client_cert=read(settings.tls_cert) if settings.tls_cert else None,
+        client_key=read(settings.tls_key) if settings.tls_key else None,
+        server_name_override=settings.peer_host_override,
+        identity=identity,
+        signer=signer,
+    )
+    return gateway.get_network(settings.channel)
+
+
+def _argument(value) -> str:
+    """Chaincode arguments are strings; objects travel as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+class Ledger:
+    def __init__(self, settings: FabricSettings | None, *,
+                 connect: Callable[[FabricSettings], Any] = connect_to_fabric,
+                 mvcc_retries: int = 4, retry_backoff_ms: int = 50,
+                 on_fabric_error: Callable[[str], None] = lambda code: None,
+                 on_retry: Callable[[], None] = lambda: None):
+        self._settings = settings
+        self._connect = connect
+        self._mvcc_retries = mvcc_retries
+        self._backoff = retry_backoff_ms / 1000
+        self._on_fabric_error = on_fabric_error
+        self._on_retry = on_retry
+        self._network = None
+        self._lock = threading.Lock()
+
+    @property
+    def msp_id(self) -> str | None:
+        return self._settings.msp_id if self._settings else None
+
+    def _get_network(self):
+        if self._network is None:
+            with self._lock:
+                if self._network is None:
+                    self._network = self._open()
+        return self._network
+
+    def _open(self):
+        if self._settings is None:
+            raise ApiError(503, "FABRIC_NOT_CONFIGURED",
+                           "The gateway has no Fabric connection configured "
+                           "(CARBONLEASE_MSP_ID, CARBONLEASE_PEER_ENDPOINT, CARBONLEASE_PEER_TLS_CA).",
+                           retryable=True)
+        try:
+            return self._connect(self._settings)
+        except (OSError, ValueError, TypeError) as err:
+            log.error("cannot open the Fabric connection: %s", err)
+            raise ApiError(503, "FABRIC_NOT_CONFIGURED",
+                           f"The gateway cannot open its Fabric connection: {err}",
+                           retryable=True) from err
+
+    def _contract(self, chaincode: str):
+        names = {"emission": self._settings.emission_chaincode,
+                 "lease": self._settings.lease_chaincode} if self._settings else {}
+        network = self._get_network()
+        return network.get_contract(names.get(chaincode, chaincode))
+
+    def evaluate(self, chaincode: str, transaction: str, arguments: Sequence = ()) -> Any:
+        contract = self._contract(chaincode)
+        try:
+            payload = contract.evaluate(transaction, arguments=[_argument(a) for a in arguments])
+        except fabric_errors.GatewayError as err:
+            raise self._translate(err) from err
+        return self._decode(payload, transaction)
+
+    def submit(self, chaincode: str, transaction: str, arguments: Sequence = (),
+               transient_data: dict[str, bytes] | None = None) -> Committed:
+        """Endorse, order and wait for the commit; again on MVCC conflicts, a bounded number
+        of times with randomised exponential backoff (each attempt is a new transaction)."""
+        contract = self._contract(chaincode)
+        args = [_argument(a) for a in arguments]
+        for attempt in range(self._mvcc_retries + 1):
+            try:
+                outcome = contract.submit(transaction, arguments=args,
+                                          transient_data=transient_data)
+                return Committed(outcome.transaction_id, outcome.block_number,
+                                 self._decode(outcome.result, transaction))
+            except fabric_errors.CommitError as err:
+                if err.code not in RETRIED_VALIDATION_CODES or attempt == self._mvcc_retries:
+                    raise self._translate(err) from err
+                log.info("%s %s: %s, attempt %d of %d", transaction, err.transaction_id,
+                         err.code, attempt + 1, self._mvcc_retries + 1)
+                self._on_retry()
+                time.sleep(self._backoff * 2 ** attempt * random.uniform(0.5, 1.5))
+            except fabric_errors.GatewayError as err:
+                raise self._translate(err) from err
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def transaction_status(self, transaction_id: str) -> TransactionStatus:
+        network = self._get_network()
+        try:
+            status = network.get_transaction_status(transaction_id)
+        except fabric_errors.NotFoundError as err:
+            raise ApiError(404, "NOT_FOUND", f"No transaction {transaction_id} on the channel.",
+                           {"transaction_id": transaction_id}) from err
+        except fabric_errors.GatewayError as err:
+            raise self._translate(err) from err
+        return TransactionStatus(transaction_id, status.code, status.block_number)
+
+    def height(self) -> int:
+        """Block height of the channel on the org's peer (qscc GetChainInfo)."""
+        from fabric_protos.common import ledger_pb2
+
+        contract = self._get_network().get_contract("qscc")
+        try:
+            payload = contract.evaluate("GetChainInfo", arguments=[self._settings.channel])
+        except fabric_errors.GatewayError as err:
+            raise self._translate(err) from err
+        return ledger_pb2.BlockchainInfo.FromString(payload).height
+
+    def _decode(self, payload: bytes, transaction: str) -> Any:
+        if not payload:
+            return None
+        try:
+            return json.loads(payload)
+        except ValueError as err:
+            self._on_fabric_error("BAD_CHAINCODE_RESPONSE")
+            raise ApiError(502, "BAD_CHAINCODE_RESPONSE",
+                           f"{transaction} returned something other than JSON.") from err
+
+    def _translate(self, err: Exception) -> ApiError:
+        error = _translate(err)
+        self._on_fabric_error(error.code)
+        if error.status >= 500:
+            log.warning("Fabric failure: %s", err)
+        return error
+
+
+def _peer_details(err: fabric_errors.GatewayError) -> dict:
+    details = {"grpc_status": err.code.name,
+               "peers": [dataclasses.asdict(d) for d in err.details]}
+    if err.transaction_id:
+        details["transaction_id"] = err.transaction_id
+    return details
+
+
+def _translate(err: Exception) -> ApiError:
+    if isinstance(err, fabric_errors.CommitError):
+        details = {"transaction_id": err.transaction_id, "validation_code": err.code,
+                   "block_number": err.block_number}
+        if err.code in RETRIED_VALIDATION_CODES:
+            return ApiError(409, err.code,
+                            "The write kept conflicting with concurrent writes; try again.",
+                            details, retryable=True)
+        return ApiError(409, "TRANSACTION_INVALID",
+                        f"The transaction was committed as invalid: {err.code}.", details)
+
+    code, message = fabric_errors.chaincode_error_code(err)
+    details = _peer_details(err)
+    if code in CHAINCODE_STATUS:
+        return ApiError(CHAINCODE_STATUS[code], code, message, details,
+                        retryable=code == "ROLES_NOT_SET")
+    if isinstance(err, fabric_errors.CommitStatusError):
+        return ApiError(504, "COMMIT_STATUS_UNKNOWN",
+                        "The transaction was sent for ordering but its commit could not be "
+                        "confirmed; look it up by id before writing again.", details)
+    if isinstance(err, fabric_errors.SubmitError) and err.code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        # The orderer may have taken it: sending it again could write twice.
+        return ApiError(504, "COMMIT_STATUS_UNKNOWN",
+                        "Ordering did not answer in time; look the transaction up by id "
+                        "before writing again.", details)
+    if err.code in _UNAVAILABLE:
+        return ApiError(503, "PEER_UNAVAILABLE", f"Fabric is unavailable: {message}", details,
+                        retryable=True, headers={"Retry-After": "1"})
+    if isinstance(err, fabric_errors.SubmitError):
+        return ApiError(409, "SUBMIT_FAILED", f"Ordering refused the transaction: {message}",
+                        details)
+    if isinstance(err, fabric_errors.EndorseError):
+        return ApiError(409, "ENDORSEMENT_FAILED", f"Endorsement failed: {message}", details)
+    return ApiError(409, "EVALUATION_FAILED", f"The query failed: {message}", details)

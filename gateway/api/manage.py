@@ -1,0 +1,73 @@
+"""Credential management: ``python -m gateway.api.manage --db URL COMMAND``.
+
+    create-key --name NAME --role reader|writer|admin [--out FILE]
+    revoke-key --name NAME
+    list-keys
+
+The key is shown once (or written to FILE with mode 0600) and only its SHA-256 is stored.
+``--db`` defaults to ``CARBONLEASE_DATABASE_URL`` as the gateway reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+import sqlalchemy as sa
+
+from .auth import ROLES, CredentialStore
+from .config import Config
+from .db import make_engine
+
+
+@click.group()
+@click.option("--db", "database_url", default=lambda: Config.from_env().database_url,
+              show_default="CARBONLEASE_DATABASE_URL or sqlite:///carbonlease-gateway.db",
+              help="SQLAlchemy URL of the gateway's database.")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str) -> None:
+    ctx.obj = CredentialStore(make_engine(database_url))
+
+
+@cli.command("create-key")
+@click.option("--name", required=True, help="Unique name of the application.")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="Write the key to this file (mode 0600) instead of printing it.")
+@click.pass_obj
+def create_key(store: CredentialStore, name: str, role: str, out: str | None) -> None:
+    """Issue an API key bound to ROLE in this gateway's org."""
+    try:
+        issued = store.create(name, role)
+    except sa.exc.IntegrityError:
+        raise click.ClickException(f"a credential named {name!r} exists already") from None
+    if out:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(issued.key + "\n")
+        click.echo(f"created {role} key {name!r} ({issued.principal.key_id}) in {out}")
+    else:
+        click.echo(issued.key)
+
+
+@cli.command("revoke-key")
+@click.option("--name", required=True)
+@click.pass_obj
+def revoke_key(store: CredentialStore, name: str) -> None:
+    """Revoke a key at once; requests with it answer 401 from then on."""
+    if not store.revoke(name):
+        raise click.ClickException(f"no active credential named {name!r}")
+    click.echo(f"revoked {name!r}")
+
+
+@cli.command("list-keys")
+@click.pass_obj
+def list_keys(store: CredentialStore) -> None:
+    """One JSON object per credential (never the key)."""
+    for row in store.list():
+        click.echo(json.dumps(row, default=str))
+
+
+if __name__ == "__main__":
+    cli()

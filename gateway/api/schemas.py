@@ -1,0 +1,424 @@
+"""Every request and response body of the REST API, defined once (marshmallow).
+
+Field names, types and ranges are the chaincodes' (chaincode/README.md), so a request the
+gateway accepts is one the chaincode can take, and what it refuses is refused here with the
+failing field named, before anything reaches Fabric. Request schemas refuse unknown fields as
+the chaincodes do. Response schemas (records) are the OpenAPI description of what comes back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+TX_ID_PATTERN = r"^[0-9a-f]{64}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+MAX_KG = 10**11
+MAX_FEN = 10**15
+MAX_TEXT = 1000
+
+
+# --- fields -------------------------------------------------------------------------------
+
+class FullMatch(validate.Regexp):
+    """``Regexp`` that must match the whole value: Python's ``$`` also matches before a final
+    newline, which the chaincode's JavaScript regex does not. apispec documents the pattern."""
+
+    def __init__(self, pattern: str):
+        super().__init__(pattern)
+        self._whole = re.compile(pattern.removeprefix("^").removesuffix("$"))
+
+    def __call__(self, value):
+        if self._whole.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: no floats, no numeric strings, no booleans (the chaincode refuses them)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+def _calendar_date(value: str) -> None:
+    try:
+        day = dt.date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+    except ValueError as err:
+        raise ma.ValidationError("Not a calendar date.") from err
+    if day.year < 1900:
+        raise ma.ValidationError("Years 1900..9999 only.")
+
+
+def _non_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+def Id(**kwargs):
+    return fields.String(validate=FullMatch(ID_PATTERN), **kwargs)
+
+
+def Date(**kwargs):
+    return fields.String(validate=[FullMatch(DATE_PATTERN), _calendar_date],
+                         metadata={"format": "date", **kwargs.pop("metadata", {})}, **kwargs)
+
+
+def Text(max_length: int = MAX_TEXT, *, blank: bool = False, **kwargs):
+    checks = [validate.Length(max=max_length)]
+    metadata = kwargs.pop("metadata", {})
+    if not blank:
+        checks += [validate.Length(min=1), _non_blank]
+        metadata = {"pattern": r"\S", **metadata}
+    return fields.String(validate=checks, metadata=metadata, **kwargs)
+
+
+def Int(minimum: int, maximum: int, **kwargs):
+    return StrictInteger(validate=validate.Range(min=minimum, max=maximum), **kwargs)
+
+
+def Timestamp(**kwargs):
+    return fields.String(metadata={"description": "ISO-8601 UTC, from the transaction"},
+                         **kwargs)
+
+
+def Msp(**kwargs):
+    return fields.String(metadata={"description": "MSP id", "example": "LessorMSP"}, **kwargs)
+
+
+class Request(ma.Schema):
+    """Refuses unknown fields, like the chaincodes."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+# --- emission factors ---------------------------------------------------------------------
+
+class FactorInput(Request):
+    region = Id(required=True, metadata={"example": "GD-SZ"})
+    year = Int(1900, 9999, required=True, metadata={"example": 2024})
+    factor_g_per_kwh = Int(0, 10_000_000, required=True,
+                           metadata={"description": "grams CO2e per kWh", "example": 570})
+    supersede_reason = Text(allow_none=True, metadata={
+        "description": "absent or null for the first publication of a region and year; "
+                       "required to supersede it"})
+
+
+class FactorVersion(ma.Schema):
+    version = fields.Integer(required=True)
+    factor_g_per_kwh = fields.Integer(required=True)
+    supersede_reason = fields.String(required=True, allow_none=True)
+    published_by_msp = Msp(required=True)
+    published_at = Timestamp(required=True)
+
+
+class Factor(FactorVersion):
+    region = fields.String(required=True)
+    year = fields.Integer(required=True)
+    history = fields.List(fields.Nested(FactorVersion), required=True,
+                          metadata={"description": "earlier versions, oldest first"})
+
+
+# --- meter readings -----------------------------------------------------------------------
+
+class MeterReadingInput(Request):
+    reading_id = Id(required=True)
+    lessee_id = Id(required=True)
+    facility_id = Id(required=True)
+    region = Id(required=True)
+    period_start = Date(required=True)
+    period_end = Date(required=True, metadata={
+        "description": "exclusive; the range lies in one calendar year"})
+    kwh = Int(0, MAX_KG, required=True)
+
+
+class MeterReading(MeterReadingInput):
+    submitted_by_msp = Msp(required=True)
+    submitted_at = Timestamp(required=True)
+
+
+# --- emission reports ---------------------------------------------------------------------
+
+class ReportInput(Request):
+    report_id = Id(required=True)
+    lessee_id = Id(required=True)
+    period_start = Date(required=True)
+    period_end = Date(required=True, metadata={"description": "exclusive"})
+    scope1_kg = Int(0, MAX_KG, required=True)
+    meter_reading_ids = fields.List(Id(), required=True, validate=validate.Length(max=100))
+    evidence_sha256 = fields.String(required=True, validate=FullMatch(SHA256_PATTERN))
+    supersedes = Id(allow_none=True, metadata={
+        "description": "absent or null for the first report of a lessee and period, else the "
+                       "id of its latest submitted or rejected version"})
+
+
+class RejectionInput(Request):
+    reason = Text(required=True)
+
+
+class Scope2Line(ma.Schema):
+    reading_id = fields.String(required=True)
+    region = fields.String(required=True)
+    year = fields.Integer(required=True)
+    kwh = fields.Integer(required=True)
+    factor_g_per_kwh = fields.Integer(required=True)
+    factor_version = fields.Integer(required=True)
+
+
+class Report(ma.Schema):
+    report_id = fields.String(required=True)
+    lessee_id = fields.String(required=True)
+    period_start = fields.String(required=True)
+    period_end = fields.String(required=True)
+    scope1_kg = fields.Integer(required=True)
+    scope2_kg = fields.Integer(required=True)
+    total_kg = fields.Integer(required=True)
+    meter_reading_ids = fields.List(fields.String(), required=True)
+    scope2_lines = fields.List(fields.Nested(Scope2Line), required=True)
+    evidence_sha256 = fields.String(required=True)
+    version = fields.Integer(required=True)
+    supersedes = fields.String(required=True, allow_none=True)
+    superseded_by = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["submitted", "verified", "rejected", "superseded"]))
+    submitted_by_msp = Msp(required=True)
+    submitted_at = Timestamp(required=True)
+    verified_by_msp = Msp(required=True, allow_none=True)
+    verified_at = Timestamp(required=True, allow_none=True)
+    rejected_by_msp = Msp(required=True, allow_none=True)
+    rejected_at = Timestamp(required=True, allow_none=True)
+    rejection_reason = fields.String(required=True, allow_none=True)
+
+
+# --- projects -----------------------------------------------------------------------------
+
+CATEGORIES = ["clean_energy", "energy_storage", "ev", "energy_saving"]
+
+
+class ProjectInput(Request):
+    project_id = Id(required=True)
+    name = Text(200, required=True)
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    expected_annual_reduction_kg = Int(0, MAX_KG, required=True)
+    location = Text(200, required=True)
+
+
+class Project(ProjectInput):
+    owner_msp = Msp(required=True)
+    registered_at = Timestamp(required=True)
+
+
+class InterestInput(Request):
+    amount_fen = Int(1, MAX_FEN, required=True)
+    note = Text(blank=True, required=True)
+
+
+class Interest(ma.Schema):
+    project_id = fields.String(required=True)
+    partner_msp = Msp(required=True)
+    amount_fen = fields.Integer(required=True)
+    note = fields.String(required=True)
+    expressed_at = Timestamp(required=True)
+
+
+class Interests(ma.Schema):
+    interests = fields.List(fields.Nested(Interest), required=True,
+                            metadata={"description": "one per partner MSP"})
+
+
+# --- leases -------------------------------------------------------------------------------
+
+class RatchetTier(Request):
+    min_performance_bps = Int(-1_000_000, 10_000, required=True)
+    adjustment_bps = Int(-10_000, 10_000, required=True)
+
+
+class Terms(Request):
+    principal_fen = Int(1, MAX_FEN, required=True)
+    base_rate_bps = Int(0, 10_000, required=True)
+    term_periods = Int(1, 360, required=True)
+    period_months = StrictInteger(required=True, validate=validate.OneOf([1, 3, 12]))
+    amortization = fields.String(required=True,
+                                 validate=validate.OneOf(["equal_principal", "annuity"]))
+    start_date = Date(required=True, metadata={"description": "day of month 1..28"})
+    baseline_kg = Int(0, MAX_KG, required=True)
+    annual_reduction_bps = Int(0, 10_000, required=True)
+    ratchet = fields.List(fields.Nested(RatchetTier), required=True,
+                          validate=validate.Length(max=20),
+                          metadata={"description": "distinct min_performance_bps"})
+    cap_bps = Int(0, 10_000, required=True)
+    floor_bps = Int(-10_000, 0, required=True)
+    missing_report_bps = Int(-10_000, 10_000, required=True)
+
+    @ma.validates("start_date")
+    def _early_in_month(self, value, **_):
+        if int(value[8:10]) > 28:
+            raise ma.ValidationError("The day of month must be 1..28.")
+
+    @ma.validates("ratchet")
+    def _distinct_tiers(self, tiers, **_):
+        thresholds = [tier["min_performance_bps"] for tier in tiers]
+        if len(set(thresholds)) != len(thresholds):
+            raise ma.ValidationError("Tiers need distinct min_performance_bps.")
+
+
+class LeaseInput(Request):
+    lease_id = Id(required=True)
+    lessee_id = Id(required=True)
+    project_id = Id(required=True)
+    terms = fields.Nested(Terms, required=True)
+
+
+class TerminationInput(Request):
+    reason = Text(required=True)
+
+
+class PaymentInput(Request):
+    period = Int(1, 360, required=True)
+    amount_fen = Int(0, MAX_FEN, required=True,
+                     metadata={"description": "the period's instalment_fen exactly"})
+    paid_on = Date(required=True)
+
+
+class Payment(ma.Schema):
+    lease_id = fields.String(required=True)
+    period = fields.Integer(required=True)
+    amount_fen = fields.Integer(required=True)
+    paid_on = fields.String(required=True)
+    due_date = fields.String(required=True)
+    recorded_at = Timestamp(required=True)
+    lease_status = fields.String(required=True)
+
+
+class Adjustment(ma.Schema):
+    period = fields.Integer(required=True)
+    based_on_period = fields.Integer(required=True)
+    period_start = fields.String(required=True)
+    period_end = fields.String(required=True)
+    report_id = fields.String(required=True, allow_none=True)
+    verified_kg = fields.Integer(required=True, allow_none=True)
+    target_kg = fields.Integer(required=True)
+    performance_bps = fields.Integer(required=True, allow_none=True)
+    tier_min_performance_bps = fields.Integer(required=True, allow_none=True)
+    basis = fields.String(required=True,
+                          validate=validate.OneOf(["tier", "no_tier_cap", "missing_report"]))
+    adjustment_bps = fields.Integer(required=True)
+    rate_bps = fields.Integer(required=True)
+    fixed_at = Timestamp(required=True)
+
+
+class Lease(ma.Schema):
+    lease_id = fields.String(required=True)
+    lessee_id = fields.String(required=True)
+    project_id = fields.String(required=True)
+    terms = fields.Nested(Terms, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["draft", "active", "terminated", "matured"]))
+    created_at = Timestamp(required=True)
+    activated_at = Timestamp(required=True, allow_none=True)
+    terminated_at = Timestamp(required=True, allow_none=True)
+    termination_reason = fields.String(required=True, allow_none=True)
+    matured_at = Timestamp(required=True, allow_none=True)
+    fixed_through_period = fields.Integer(required=True)
+    paid_through_period = fields.Integer(required=True)
+    adjustments = fields.List(fields.Nested(Adjustment), required=True)
+    payments = fields.List(fields.Nested(Payment), required=True)
+
+
+class ScheduleRow(ma.Schema):
+    period = fields.Integer(required=True)
+    rate_bps = fields.Integer(required=True)
+    adjustment_bps = fields.Integer(required=True)
+    interest_fen = fields.Integer(required=True)
+    principal_fen = fields.Integer(required=True)
+    instalment_fen = fields.Integer(required=True)
+    outstanding_after_fen = fields.Integer(required=True)
+
+
+class Schedule(ma.Schema):
+    lease_id = fields.String(required=True)
+    status = fields.String(required=True)
+    fixed_through_period = fields.Integer(required=True)
+    paid_through_period = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(ScheduleRow), required=True, metadata={
+        "description": "rows after fixed_through_period project the base rate"})
+
+
+class LeaseHistoryEntry(ma.Schema):
+    tx_id = fields.String(required=True)
+    timestamp = Timestamp(required=True)
+    is_delete = fields.Boolean(required=True)
+    value = fields.Nested(Lease, required=True, allow_none=True)
+
+
+class LeaseHistory(ma.Schema):
+    history = fields.List(fields.Nested(LeaseHistoryEntry), required=True,
+                          metadata={"description": "oldest first"})
+
+
+class PreviewInput(Request):
+    terms = fields.Nested(Terms, required=True)
+    emissions = fields.List(
+        Int(0, MAX_KG, allow_none=True), required=True, validate=validate.Length(max=360),
+        metadata={"description": "verified kg per period (term_periods entries), null where "
+                                 "no verified report"})
+
+    @ma.validates_schema
+    def _one_entry_per_period(self, data, **_):
+        if len(data["emissions"]) != data["terms"]["term_periods"]:
+            raise ma.ValidationError("Needs exactly terms.term_periods entries.", "emissions")
+
+
+class Preview(ma.Schema):
+    rows = fields.List(fields.Nested(ScheduleRow), required=True)
+
+
+# --- transactions, paging, writes ---------------------------------------------------------
+
+class TransactionStatus(ma.Schema):
+    transaction_id = fields.String(required=True)
+    validation_code = fields.String(required=True, metadata={
+        "description": "Fabric TxValidationCode name; VALID when committed valid",
+        "example": "VALID"})
+    block_number = fields.Integer(required=True)
+
+
+class PageQuery(ma.Schema):
+    # Query values are text, so not StrictInteger here.
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    bookmark = fields.String(load_default="", validate=validate.Length(max=1000),
+                             metadata={"description": "from the previous page; empty for the first"})
+
+
+@functools.cache
+def page_of(record: type[ma.Schema]) -> type[ma.Schema]:
+    """``{"records", "fetched_count", "bookmark"}``, the chaincodes' page shape."""
+    return type(f"{record.__name__}Page", (ma.Schema,), {
+        "records": fields.List(fields.Nested(record), required=True),
+        "fetched_count": fields.Integer(required=True),
+        "bookmark": fields.String(required=True, metadata={
+            "description": "pass as ?bookmark= for the next page; empty on the last page"}),
+    })
+
+
+@functools.cache
+def committed(record: type[ma.Schema]) -> type[ma.Schema]:
+    """The answer to a write: where it was committed, and what the chaincode returned."""
+    return type(f"{record.__name__}Committed", (ma.Schema,), {
+        "transaction_id": fields.String(required=True),
+        "block_number": fields.Integer(required=True),
+        "result": fields.Nested(record, required=True),
+    })

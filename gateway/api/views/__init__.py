@@ -1,0 +1,66 @@
+"""HTTP <-> ledger mapping, one blueprint per noun. Views only name the chaincode transaction
+and its arguments; the helpers here do the rest (roles, idempotency, answer shape, docs)."""
+
+from __future__ import annotations
+
+import flask
+from flask_smorest import Blueprint
+
+from .. import schemas
+from ..auth import requires_role
+from ..idempotency import HEADER_DOC, idempotent
+from ..ledger import Committed, Ledger
+
+EMISSION = "emission"
+LEASE = "lease"
+
+
+def ledger() -> Ledger:
+    return flask.current_app.extensions["carbonlease"].ledger
+
+
+def query(chaincode: str, transaction: str, *arguments):
+    """A read-only chaincode call; its JSON answer as Python data."""
+    return ledger().evaluate(chaincode, transaction, arguments)
+
+
+def commit(chaincode: str, transaction: str, *arguments) -> Committed:
+    """A write, returned once committed valid (MVCC conflicts retried in the ledger)."""
+    return ledger().submit(chaincode, transaction, arguments)
+
+
+def reads(blp: Blueprint, answer, *, query_args=None):
+    """Decorate a read view: reader role (the default), answer schema, documented errors."""
+
+    def decorate(view):
+        view = blp.response(200, answer)(view)
+        if query_args is not None:
+            view = blp.arguments(query_args, location="query")(view)
+        return _document_errors(blp, view, 401, 404, 503)
+
+    return decorate
+
+
+def writes(blp: Blueprint, body, record, *, status: int = 201):
+    """Decorate a write view: writer role, ``Idempotency-Key``, the committed-write answer."""
+
+    def decorate(view):
+        view = blp.response(status, schemas.committed(record))(view)
+        if body is not None:
+            view = blp.arguments(body)(view)
+        view = idempotent(view)
+        view = blp.doc(parameters=[HEADER_DOC])(view)
+        view = _document_errors(blp, view, 401, 403, 404, 409, 503, 504)
+        return requires_role("writer")(view)
+
+    return decorate
+
+
+_ERROR_NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
+                503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
+
+
+def _document_errors(blp: Blueprint, view, *statuses):
+    for status in statuses:
+        view = blp.alt_response(status, response=_ERROR_NAMES[status])(view)
+    return view

@@ -1,0 +1,5 @@
+"""``gunicorn gateway.api.wsgi:app``: the gateway configured from the environment."""
+
+from . import create_app
+
+app = create_app()
