@@ -23,7 +23,8 @@ class Timeouts:
     commit_status: Optional[float] = 60
 
 
-_DEFAULT = object()
+# Sentinel for "use the stage's default deadline" (None already means "no deadline").
+USE_DEFAULT = object()
 
 
 class GatewayClient:
@@ -34,20 +35,20 @@ class GatewayClient:
         self._deliver = events_pb2_grpc.DeliverStub(channel)
         self.timeouts = timeouts
 
-    def evaluate(self, request: gateway_pb2.EvaluateRequest, timeout=_DEFAULT) -> gateway_pb2.EvaluateResponse:
+    def evaluate(self, request: gateway_pb2.EvaluateRequest, timeout=USE_DEFAULT) -> gateway_pb2.EvaluateResponse:
         return self._unary(self._gateway.Evaluate, request, self._timeout(timeout, self.timeouts.evaluate),
                            errors.GatewayError, request.transaction_id)
 
-    def endorse(self, request: gateway_pb2.EndorseRequest, timeout=_DEFAULT) -> gateway_pb2.EndorseResponse:
+    def endorse(self, request: gateway_pb2.EndorseRequest, timeout=USE_DEFAULT) -> gateway_pb2.EndorseResponse:
         return self._unary(self._gateway.Endorse, request, self._timeout(timeout, self.timeouts.endorse),
                            errors.EndorseError, request.transaction_id)
 
-    def submit(self, request: gateway_pb2.SubmitRequest, timeout=_DEFAULT) -> gateway_pb2.SubmitResponse:
+    def submit(self, request: gateway_pb2.SubmitRequest, timeout=USE_DEFAULT) -> gateway_pb2.SubmitResponse:
         return self._unary(self._gateway.Submit, request, self._timeout(timeout, self.timeouts.submit),
                            errors.SubmitError, request.transaction_id)
 
     def commit_status(self, request: gateway_pb2.SignedCommitStatusRequest, transaction_id: str,
-                      timeout=_DEFAULT) -> gateway_pb2.CommitStatusResponse:
+                      timeout=USE_DEFAULT) -> gateway_pb2.CommitStatusResponse:
         return self._unary(self._gateway.CommitStatus, request,
                            self._timeout(timeout, self.timeouts.commit_status),
                            errors.CommitStatusError, transaction_id)
@@ -68,7 +69,7 @@ class GatewayClient:
 
     @staticmethod
     def _timeout(override, default):
-        return default if override is _DEFAULT else override
+        return default if override is USE_DEFAULT else override
 
     @staticmethod
     def _unary(method, request, timeout, error_class, transaction_id):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import transaction_pb2
 
-from .client import _DEFAULT, GatewayClient
+from .client import USE_DEFAULT, GatewayClient
 from .signing_identity import SigningIdentity
 
 
@@ -54,7 +54,7 @@ class Commit:
     def set_signature(self, signature: bytes) -> None:
         self._signed_request.signature = signature
 
-    def get_status(self, timeout=_DEFAULT) -> Status:
+    def get_status(self, timeout=USE_DEFAULT) -> Status:
         """Wait until the transaction is committed and return its validation code and block."""
         if not self._signed_request.signature:
             self.set_signature(self._signing_identity.sign(self.digest()))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
 from . import errors
-from .client import _DEFAULT, GatewayClient
+from .client import USE_DEFAULT, GatewayClient
 from .proposal import Proposal
 from .proposal_builder import Bytesish, build_proposed_transaction
 from .signing_identity import SigningIdentity
@@ -37,14 +37,14 @@ class Contract:
 
     def evaluate(self, name: str, arguments: Iterable[Bytesish] = (),
                  transient_data: Optional[Mapping[str, Bytesish]] = None,
-                 endorsing_organizations: Optional[Iterable[str]] = None, timeout=_DEFAULT) -> bytes:
+                 endorsing_organizations: Optional[Iterable[str]] = None, timeout=USE_DEFAULT) -> bytes:
         """Run a transaction on one peer (of `endorsing_organizations`, if given) without ordering it."""
         return self.new_proposal(name, arguments, transient_data, endorsing_organizations).evaluate(timeout)
 
     def submit(self, name: str, arguments: Iterable[Bytesish] = (),
                transient_data: Optional[Mapping[str, Bytesish]] = None,
                endorsing_organizations: Optional[Iterable[str]] = None,
-               endorse_timeout=_DEFAULT, submit_timeout=_DEFAULT, commit_status_timeout=_DEFAULT) -> SubmitResult:
+               endorse_timeout=USE_DEFAULT, submit_timeout=USE_DEFAULT, commit_status_timeout=USE_DEFAULT) -> SubmitResult:
         """Endorse, order and wait for commit; raises EndorseError, SubmitError, CommitStatusError or CommitError."""
         proposal = self.new_proposal(name, arguments, transient_data, endorsing_organizations)
         transaction = proposal.endorse(endorse_timeout)

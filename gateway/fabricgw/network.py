@@ -10,7 +10,7 @@ from fabric_protos.peer import transaction_pb2
 
 from . import errors
 from .checkpointers import Checkpoint
-from .client import _DEFAULT, GatewayClient
+from .client import USE_DEFAULT, GatewayClient
 from .commit import Status, validation_code_name
 from .contract import Contract
 from .events import BlockEventsRequest, ChaincodeEventsRequest, CloseableIterator
@@ -64,7 +64,7 @@ class Network:
         return BlockEventsRequest.build(self._client, self._signing_identity, self.name, kind, start_block,
                                         checkpoint, self._tls_certificate_hash)
 
-    def get_transaction_status(self, transaction_id: str, timeout=_DEFAULT) -> Status:
+    def get_transaction_status(self, transaction_id: str, timeout=USE_DEFAULT) -> Status:
         """Validation code and block of a committed transaction, from the ledger (qscc).
 
         Unlike Commit.get_status this never waits: an id not (yet) on the ledger raises NotFoundError.

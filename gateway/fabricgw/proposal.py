@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fabric_protos.gateway import gateway_pb2
 
-from .client import _DEFAULT, GatewayClient
+from .client import USE_DEFAULT, GatewayClient
 from .signing_identity import SigningIdentity
 from .transaction import Transaction
 
@@ -31,7 +31,7 @@ class Proposal:
     def set_signature(self, signature: bytes) -> None:
         self._proposed.proposal.signature = signature
 
-    def evaluate(self, timeout=_DEFAULT) -> bytes:
+    def evaluate(self, timeout=USE_DEFAULT) -> bytes:
         """Run the transaction on a peer without updating the ledger; returns its result."""
         self._sign()
         request = gateway_pb2.EvaluateRequest(
@@ -42,7 +42,7 @@ class Proposal:
         )
         return self._client.evaluate(request, timeout).result.payload
 
-    def endorse(self, timeout=_DEFAULT) -> Transaction:
+    def endorse(self, timeout=USE_DEFAULT) -> Transaction:
         """Collect enough endorsements to satisfy the policy; raises EndorseError otherwise."""
         self._sign()
         request = gateway_pb2.EndorseRequest(

@@ -6,7 +6,7 @@ from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 
-from .client import _DEFAULT, GatewayClient
+from .client import USE_DEFAULT, GatewayClient
 from .commit import SubmittedTransaction, new_commit_status_request
 from .signing_identity import SigningIdentity
 
@@ -33,7 +33,7 @@ class Transaction:
     def set_signature(self, signature: bytes) -> None:
         self._prepared.envelope.signature = signature
 
-    def submit(self, timeout=_DEFAULT) -> SubmittedTransaction:
+    def submit(self, timeout=USE_DEFAULT) -> SubmittedTransaction:
         """Send to the orderers; returns once accepted for ordering, not when committed."""
         if not self._prepared.envelope.signature:
             self.set_signature(self._signing_identity.sign(self.digest()))

@@ -119,3 +119,18 @@ def test_file_checkpointer_concurrent_updates_stay_consistent(tmp_path):
     reloaded = checkpointers.FileCheckpointer(str(path))
     assert reloaded.transaction_id == f"tx{reloaded.block_number}"
     assert (reloaded.block_number, reloaded.transaction_id) == (cp.block_number, cp.transaction_id)
+
+
+def test_close_from_another_thread_ends_iteration(network, fake_peer):
+    release = threading.Event()
+
+    def blocking_stream():
+        yield chaincode_events_response(1, "a")
+        release.wait(5)
+
+    fake_peer.chaincode_events = blocking_stream()
+    events = network.get_chaincode_events("lease")
+    assert next(events).transaction_id == "a"
+    threading.Timer(0.1, events.close).start()
+    assert list(events) == []  # blocked in next() until close(), then a clean end
+    release.set()
