@@ -12,6 +12,7 @@ import click
 from . import binaries, config, processes
 from .fabric import FabricCommandError
 from .network import Network
+from .orgs import AddOrgError, add_org as add_org_to_channel
 
 
 def _network(ctx: click.Context) -> Network:
@@ -81,6 +82,21 @@ def status(ctx, as_json):
     sys.exit(0 if report["healthy"] else 1)
 
 
+@main.command("add-org")
+@click.argument("msp_id")
+@click.option("--signer", "signers", multiple=True,
+              help="MSP id of an org whose admin signs the config update (repeatable); "
+                   "default: as many member orgs as the channel's Admins policy needs.")
+@click.pass_context
+def add_org(ctx, msp_id, signers):
+    """Bring an org declared in the consortium file into the running channel."""
+    changes = add_org_to_channel(_network(ctx), msp_id, list(signers) or None)
+    for change in changes:
+        click.echo(change)
+    if not changes:
+        click.echo(f"{msp_id} is already a member: nothing changed")
+
+
 @main.command()
 @click.argument("node")
 @click.option("-n", "--lines", default=100, show_default=True)
@@ -100,6 +116,6 @@ def run() -> None:
     try:
         main(standalone_mode=True)
     except (config.ConfigError, processes.ProcessError, binaries.BuildError,
-            FabricCommandError) as error:
+            FabricCommandError, AddOrgError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

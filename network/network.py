@@ -57,7 +57,7 @@ class Network:
         nodes.write_configs(fabric)
         channel.write_configtx(self.layout, self.consortium)
         for org in orgs:
-            self._write_profile(org)
+            self.write_profile(org)
 
         for orderer in self.consortium.orderers:
             if nodes.start_orderer(fabric, orderer):
@@ -88,7 +88,7 @@ class Network:
     def _mark_channel_created(self) -> None:
         (self.layout.channel_dir / "created").write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
 
-    def _write_profile(self, org: Org) -> Path:
+    def write_profile(self, org: Org) -> Path:
         folder = self.layout.profiles_dir
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{org.name}.json"
