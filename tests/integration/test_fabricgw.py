@@ -1,7 +1,6 @@
-"""The Fabric Gateway client against the running consortium (scripts/up)."""
+"""The Fabric Gateway client against a real consortium (the `consortium` fixture in conftest.py)."""
 
 import json
-import subprocess
 import threading
 import uuid
 from pathlib import Path
@@ -12,24 +11,7 @@ from fabric_protos.common import ledger_pb2
 
 from gateway.fabricgw import Gateway, Identity, checkpointers, errors, signers
 
-REPO = Path(__file__).resolve().parents[2]
 ORGS = ["LessorMSP", "GridMSP", "RegulatorMSP", "HKPartnerMSP", "MacaoPartnerMSP"]
-
-
-@pytest.fixture(scope="session")
-def consortium():
-    # TEMPORARY: stands in for the session fixture tests/integration/conftest.py will provide.
-    # Exit status 1 only means something is unhealthy (e.g. a chaincode still deploying);
-    # tests that need a chaincode check it themselves.
-    try:
-        out = subprocess.run([str(REPO / "scripts" / "status"), "--json"], capture_output=True,
-                             timeout=60).stdout
-        status = json.loads(out)
-    except (OSError, subprocess.SubprocessError, ValueError) as e:
-        pytest.skip(f"consortium not running: {e}")
-    if not status.get("peers") or not all(p.get("healthy") for p in status["peers"]):
-        pytest.skip("consortium peers not healthy")
-    return status
 
 
 def _read(path):
@@ -156,34 +138,67 @@ def test_chaincode_error_surfaces_code(gateways, consortium):
     assert errors.chaincode_error_code(info.value)[0] == "NOT_FOUND"
 
 
-def test_mvcc_read_conflict_low_level(gateways, consortium):
-    require_chaincode(consortium, "lease")
-    contract = network(gateways, consortium).get_contract("lease")
-    _, body = new_project()
+class Writer:
+    """A write that creates a fresh key each time, by the org allowed to make it.
+
+    Each scenario runs on both chaincodes; `policy_orgs` are the orgs the endorsement policy needs.
+    """
+
+    def __init__(self, chaincode, msp_id, transaction, event_name, policy_orgs, new_body):
+        self.chaincode, self.msp_id, self.transaction = chaincode, msp_id, transaction
+        self.event_name, self.policy_orgs, self.new_body = event_name, policy_orgs, new_body
+
+
+def _new_factor():
+    return json.dumps({"region": f"FGW{uuid.uuid4().hex[:12]}", "year": 2025, "factor_g_per_kwh": 581,
+                       "supersede_reason": None})
+
+
+WRITERS = {
+    "lease": Writer("lease", "LessorMSP", "RegisterProject", "ProjectRegistered", ["LessorMSP", "RegulatorMSP"],
+                    lambda: new_project()[1]),
+    "emission": Writer("emission", "RegulatorMSP", "PublishFactor", "FactorPublished", ["GridMSP", "RegulatorMSP"],
+                       _new_factor),
+}
+
+
+@pytest.fixture(params=sorted(WRITERS))
+def writer(request, consortium):
+    require_chaincode(consortium, request.param)
+    return WRITERS[request.param]
+
+
+def writer_contract(gateways, consortium, writer):
+    return network(gateways, consortium, writer.msp_id).get_contract(writer.chaincode)
+
+
+def test_mvcc_read_conflict_low_level(gateways, consortium, writer):
+    contract = writer_contract(gateways, consortium, writer)
+    body = writer.new_body()
     # Both endorsed before either commits: both read the key as absent and write it.
-    first = contract.new_proposal("RegisterProject", arguments=[body]).endorse()
-    second = contract.new_proposal("RegisterProject", arguments=[body]).endorse()
+    first = contract.new_proposal(writer.transaction, arguments=[body]).endorse()
+    second = contract.new_proposal(writer.transaction, arguments=[body]).endorse()
     assert first.submit().get_status().successful
     status = second.submit().get_status()
     assert (status.code, status.successful) == ("MVCC_READ_CONFLICT", False) and status.block_number > 0
-    assert network(gateways, consortium).get_transaction_status(second.transaction_id).code == "MVCC_READ_CONFLICT"
+    on_ledger = network(gateways, consortium).get_transaction_status(second.transaction_id)
+    assert (on_ledger.code, on_ledger.block_number) == ("MVCC_READ_CONFLICT", status.block_number)
 
 
-def test_mvcc_read_conflict_raises_commit_error(gateways, consortium):
-    require_chaincode(consortium, "lease")
-    contract = network(gateways, consortium).get_contract("lease")
-    _, body = new_project()
+def test_mvcc_read_conflict_raises_commit_error(gateways, consortium, writer):
+    contract = writer_contract(gateways, consortium, writer)
+    body = writer.new_body()
     barrier = threading.Barrier(2)
     outcomes = []
 
-    def register():
+    def write():
         barrier.wait()
         try:
-            outcomes.append(contract.submit("RegisterProject", arguments=[body]).status)
+            outcomes.append(contract.submit(writer.transaction, arguments=[body]).status)
         except (errors.CommitError, errors.GatewayError) as e:
             outcomes.append(e)
 
-    threads = [threading.Thread(target=register) for _ in range(2)]
+    threads = [threading.Thread(target=write) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
@@ -195,21 +210,20 @@ def test_mvcc_read_conflict_raises_commit_error(gateways, consortium):
     assert failures[0].code == "MVCC_READ_CONFLICT" and failures[0].block_number > 0
 
 
-def test_endorsement_policy_failure_raises_commit_error(gateways, consortium):
-    require_chaincode(consortium, "lease")
-    contract = network(gateways, consortium).get_contract("lease")
-    # lease needs LessorMSP AND RegulatorMSP; endorsing with Lessor alone passes endorsement, fails validation.
+def test_endorsement_policy_failure_raises_commit_error(gateways, consortium, writer):
+    contract = writer_contract(gateways, consortium, writer)
+    # The policy needs two orgs; endorsing with one passes endorsement and fails validation.
     with pytest.raises(errors.CommitError) as info:
-        contract.submit("RegisterProject", arguments=[new_project()[1]], endorsing_organizations=["LessorMSP"])
+        contract.submit(writer.transaction, arguments=[writer.new_body()],
+                        endorsing_organizations=[writer.policy_orgs[0]])
     assert info.value.code == "ENDORSEMENT_POLICY_FAILURE" and info.value.block_number > 0
     status = network(gateways, consortium).get_transaction_status(info.value.transaction_id)
     assert status.code == "ENDORSEMENT_POLICY_FAILURE"
 
 
-def test_chaincode_events_replayed_exactly_once_across_restart(gateways, consortium, tmp_path):
-    require_chaincode(consortium, "lease")
-    net = network(gateways, consortium)
-    contract = net.get_contract("lease")
+def test_chaincode_events_replayed_exactly_once_across_restart(gateways, consortium, writer, tmp_path):
+    net = network(gateways, consortium, writer.msp_id)
+    contract = net.get_contract(writer.chaincode)
     start_block = ledger_pb2.BlockchainInfo.FromString(net.get_contract("qscc").evaluate_transaction(
         "GetChainInfo", consortium["channel"])).height
 
@@ -217,12 +231,12 @@ def test_chaincode_events_replayed_exactly_once_across_restart(gateways, consort
     tx_ids = []
     lock = threading.Lock()
 
-    def register():
-        res = contract.submit("RegisterProject", arguments=[new_project()[1]])
+    def write():
+        res = contract.submit(writer.transaction, arguments=[writer.new_body()])
         with lock:
             tx_ids.append(res.transaction_id)
 
-    threads = [threading.Thread(target=register) for _ in range(4)]
+    threads = [threading.Thread(target=write) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
@@ -233,15 +247,15 @@ def test_chaincode_events_replayed_exactly_once_across_restart(gateways, consort
     seen = []
 
     def listen(stop_after):
-        checkpointer = checkpointers.FileCheckpointer(checkpoint_path)  # a fresh process would do the same
-        with net.get_chaincode_events("lease", start_block=start_block, checkpoint=checkpointer,
+        checkpointer = checkpointers.FileCheckpointer(checkpoint_path)  # as a restarted process would
+        with net.get_chaincode_events(writer.chaincode, start_block=start_block, checkpoint=checkpointer,
                                       timeout=60) as events:
             for event in events:
                 if event.transaction_id in ours:
-                    assert event.event_name == "ProjectRegistered"
+                    assert event.event_name == writer.event_name
                     seen.append(event)
                 checkpointer.checkpoint_chaincode_event(event)
-                if len([e for e in seen if e.transaction_id in ours]) >= stop_after:
+                if len(seen) >= stop_after:
                     return
 
     listen(stop_after=1)   # the first listener stops after one of our events...
