@@ -8,7 +8,7 @@ from typing import Iterator, Optional
 import grpc
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
-from fabric_protos.peer import events_pb2, events_pb2_grpc
+from fabric_protos.peer import events_pb2_grpc
 
 from . import errors
 
