@@ -127,7 +127,7 @@ class Deployment:
                 return False
             processes.stop(self.layout, name)
         port = org.chaincode_servers[self.chaincode.name]
-        if processes.port_in_use(port):
+        if processes.port_in_use(port, grace=5):
             raise processes.ProcessError(f"port {port} ({name}) is in use by another program")
         tls = self.layout.node_dir(org, f"cc-{self.chaincode.name}") / "tls"
         argv = ["node", str(CHAINCODE_ROOT / "node_modules" / "fabric-shim" / "cli.js"), "server",

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import binaries, chaincode, channel, crypto, nodes, processes
+from . import binaries, chaincode, channel, crypto, gateways, nodes, processes
 from .config import Consortium, Layout, Org
 from .fabric import Fabric, FabricCommandError
 from .log import progress
@@ -78,6 +78,7 @@ class Network:
             changes.append(f"created channel {self.consortium.channel}")
             self._mark_channel_created()
         changes += chaincode.deploy(fabric, self.consortium, orgs)
+        changes += gateways.start(self)
         progress(f"network ready in {time.monotonic() - started:.1f} s"
                  + ("" if changes else " (nothing to do: already up)"))
         return changes
@@ -148,8 +149,11 @@ class Network:
                                     for o in orgs},
             "clients": {o.msp_id: self.client(o) for o in orgs},
             "chaincodes": chaincode.status(fabric, self.consortium, orgs),
+            "gateways": gateways.status(self),
         }
-        result["healthy"] = result["healthy"] and all(c["healthy"] for c in result["chaincodes"])
+        result["healthy"] = (result["healthy"]
+                             and all(c["healthy"] for c in result["chaincodes"])
+                             and all(g["healthy"] for g in result["gateways"]))
         return result
 
     def client(self, org: Org) -> dict:

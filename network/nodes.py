@@ -120,7 +120,7 @@ def peer_env(layout: Layout, peer: Peer) -> dict[str, str]:
 
 def _check_ports_free(ports: dict[str, int], what: str) -> None:
     for kind, port in ports.items():
-        if processes.port_in_use(port):
+        if processes.port_in_use(port, grace=5):
             raise processes.ProcessError(
                 f"port {port} ({what} {kind}) is in use by another program; free it or start "
                 f"with a different --port-offset")

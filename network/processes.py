@@ -93,7 +93,18 @@ def recorded(layout: Layout) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.pid")) if folder.is_dir() else []
 
 
-def port_in_use(port: int) -> bool:
+def port_in_use(port: int, grace: float = 0.0) -> bool:
+    """Whether something listens on ``port``; waits up to ``grace`` seconds for it to be
+    released (a process we just stopped may hold it for a moment)."""
+    deadline = time.monotonic() + grace
+    while _bound(port):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _bound(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
