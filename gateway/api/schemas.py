@@ -263,16 +263,14 @@ class Terms(Request):
     floor_bps = Int(-10_000, 0, required=True)
     missing_report_bps = Int(-10_000, 10_000, required=True)
 
-    @ma.validates("start_date")
-    def _early_in_month(self, value, **_):
-        if int(value[8:10]) > 28:
-            raise ma.ValidationError("The day of month must be 1..28.")
-
-    @ma.validates("ratchet")
-    def _distinct_tiers(self, tiers, **_):
-        thresholds = [tier["min_performance_bps"] for tier in tiers]
+    # Cross-checks run only once every field is valid (validates_schema skips otherwise).
+    @ma.validates_schema
+    def _consistent(self, terms, **_):
+        if int(terms["start_date"][8:10]) > 28:
+            raise ma.ValidationError("The day of month must be 1..28.", "start_date")
+        thresholds = [tier["min_performance_bps"] for tier in terms["ratchet"]]
         if len(set(thresholds)) != len(thresholds):
-            raise ma.ValidationError("Tiers need distinct min_performance_bps.")
+            raise ma.ValidationError("Tiers need distinct min_performance_bps.", "ratchet")
 
 
 class LeaseInput(Request):

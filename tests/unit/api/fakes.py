@@ -52,10 +52,12 @@ class FakeContract:
 
 class FakeNetwork:
     """``handlers[(chaincode, transaction)]`` is called with the argument list and returns a
-    JSON-able answer, bytes, or raises; unset transactions answer ``{}``."""
+    JSON-able answer, bytes, or raises; unset transactions use ``defaults[kind]``, which
+    answers ``{}``."""
 
     def __init__(self):
         self.handlers = {}
+        self.defaults = {"evaluate": lambda args: {}, "submit": lambda args: {}}
         self.calls: list[Call] = []
         self.statuses = {}
         self._blocks = itertools.count(10)
@@ -71,7 +73,7 @@ class FakeNetwork:
     def run(self, chaincode, transaction, arguments, kind):
         with self._lock:
             self.calls.append(Call(chaincode, transaction, arguments, kind))
-        handler = self.handlers.get((chaincode, transaction), lambda args: {})
+        handler = self.handlers.get((chaincode, transaction), self.defaults[kind])
         answer = handler(arguments)
         return answer if isinstance(answer, bytes) else json.dumps(answer).encode()
 
