@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Context } from 'fabric-contract-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
+import {
+    addMonths, CarbonContract, canonicalJson, expectArgs, getRoles, parseDate, parseIntArg, previousDay, readInt,
+    requireRole, roundHalfAwayFromZero, setRoles, toSafeNumber,
+} from '../src';
+import { CLIENT_MULTI_OU_CERT, NO_OU_CERT } from './certs';
+import { admin, at, client, codeOf, FakeLedger, peer } from './harness';
+
+describe('roundHalfAwayFromZero', () => {
+    const cases: [bigint, bigint, bigint][] = [
+        [5n, 2n, 3n], [-5n, 2n, -3n], [7n, 3n, 2n], [-7n, 3n, -2n], [8n, 3n, 3n], [-8n, 3n, -3n],
+        [1n, 2n, 1n], [-1n, 2n, -1n], [1n, 3n, 0n], [-1n, 3n, 0n], [0n, 5n, 0n], [5n, -2n, -3n], [-5n, -2n, 3n],
+        [10n ** 30n + 1n, 2n, 5n * 10n ** 29n + 1n],
+    ];
+    for (const [num, den, expected] of cases) {
+        it(`${num}/${den} -> ${expected}`, () => assert.equal(roundHalfAwayFromZero(num, den), expected));
+    }
+    it('refuses division by zero', () => assert.throws(() => roundHalfAwayFromZero(1n, 0n), RangeError));
+});
+
+describe('canonical JSON', () => {
+    it('sorts keys at every depth and keeps the order of arrays of objects and numbers', () => {
+        assert.equal(canonicalJson({ b: [{ z: 1, a: [3, 1] }, { y: null }], a: 'x' }),
+            '{"a":"x","b":[{"a":[3,1],"z":1},{"y":null}]}');
+    });
+    it('serialises null and strings', () => {
+        assert.equal(canonicalJson(null), 'null');
+        assert.equal(canonicalJson('a"b'), '"a\\"b"');
+    });
+    it('is independent of insertion order', () =>
+        assert.equal(canonicalJson({ a: 1, b: { d: 2, c: 3 } }), canonicalJson({ b: { c: 3, d: 2 }, a: 1 })));
+    it('refuses integers beyond 2^53-1', () => {
+        assert.equal(toSafeNumber(2n ** 53n - 1n, 'x'), Number.MAX_SAFE_INTEGER);
+        assert.throws(() => toSafeNumber(2n ** 53n, 'x'), (e: Error) => e.message.startsWith('INVALID_ARGUMENT: x: '));
+    });
+});
+
+describe('argument readers', () => {
+    const bad: [string, () => unknown][] = [
+        ['float', () => readInt(1.5, 'f', 0, 10)],
+        ['string integer', () => readInt('1', 'f', 0, 10)],
+        ['below range', () => readInt(-1, 'f', 0, 10)],
+        ['above range', () => readInt(11, 'f', 0, 10)],
+        ['unsafe integer', () => readInt(2 ** 53, 'f', 0, 2 ** 60)],
+        ['decimal arg with sign only', () => parseIntArg('-', 'f', 0, 10)],
+        ['decimal arg with leading zero', () => parseIntArg('01', 'f', 0, 10)],
+        ['decimal arg with exponent', () => parseIntArg('1e3', 'f', 0, 5000)],
+        ['not a date', () => parseDate('2025-1-01', 'd')],
+        ['30 February', () => parseDate('2024-02-30', 'd')],
+        ['29 February of a non-leap year', () => parseDate('2100-02-29', 'd')],
+        ['wrong argument count', () => expectArgs(['a'], ['x', 'y'])],
+    ];
+    for (const [name, call] of bad) {
+        it(`refuses ${name} with INVALID_ARGUMENT`, () => assert.throws(call, (e: Error) => e.message.startsWith('INVALID_ARGUMENT: ')));
+    }
+    it('reads dates and month arithmetic', () => {
+        assert.deepEqual(parseDate('2024-02-29', 'd'), { year: 2024, month: 2, day: 29 });
+        assert.deepEqual(addMonths({ year: 2024, month: 11, day: 28 }, 3), { year: 2025, month: 2, day: 28 });
+        assert.deepEqual(previousDay({ year: 2025, month: 3, day: 1 }), { year: 2025, month: 2, day: 28 });
+        assert.deepEqual(previousDay({ year: 2025, month: 1, day: 1 }), { year: 2024, month: 12, day: 31 });
+    });
+});
+
+/** A minimal contract to exercise the shared roles logic the way both chaincodes use it. */
+class RolesContract extends CarbonContract {
+    async SetRoles(ctx: Context, rolesJson: string): Promise<string> {
+        return setRoles(ctx, rolesJson);
+    }
+
+    async GetRoles(ctx: Context): Promise<string> {
+        return getRoles(ctx);
+    }
+
+    async LessorWrite(ctx: Context): Promise<string> {
+        const caller = await requireRole(ctx, 'lessor');
+        await ctx.stub.putState('x', Buffer.from('1'));
+        return caller.mspId;
+    }
+}
+
+const ROLES = { lessor: ['LessorMSP'], grid: ['GridMSP'], regulator: ['RegulatorMSP'], partner: ['MacaoPartnerMSP', 'HKPartnerMSP'] };
+const T = at('2025-01-01');
+
+describe('SetRoles / GetRoles / role checks', () => {
+    const contract = new RolesContract();
+
+    it('before any SetRoles: role-gated writes and GetRoles fail with ROLES_NOT_SET', async () => {
+        const ledger = new FakeLedger();
+        const write = await ledger.invoke(contract, 'LessorWrite', [], client('LessorMSP'), T);
+        assert.equal(codeOf(write), 'ROLES_NOT_SET');
+        assert.deepEqual(write.writes, []);
+        assert.equal(codeOf(await ledger.invoke(contract, 'GetRoles', [], client('LessorMSP'), T)), 'ROLES_NOT_SET');
+    });
+
+    it('first SetRoles: any admin; stores sorted lists and a key-level policy of lessor AND regulator peers', async () => {
+        const ledger = new FakeLedger();
+        const result = await ledger.invoke(contract, 'SetRoles', [JSON.stringify(ROLES)], admin('HKPartnerMSP'), T);
+        assert.equal(result.ok, true, result.error);
+        const stored = JSON.parse(result.payload);
+        assert.deepEqual(stored.partner, ['HKPartnerMSP', 'MacaoPartnerMSP']);
+        assert.equal(stored.version, 1);
+        assert.equal(stored.updated_by_msp, 'HKPartnerMSP');
+        assert.equal(result.event?.name, 'RolesSet');
+        const policy = new KeyEndorsementPolicy(ledger.validationParameters.get('roles'));
+        assert.deepEqual(policy.listOrgs().sort(), ['LessorMSP', 'RegulatorMSP']);
+        const roles = await ledger.invoke(contract, 'GetRoles', [], client('GridMSP'), T);
+        assert.equal(roles.payload, result.payload);
+    });
+
+    const permissionCases: { name: string; caller: ReturnType<typeof admin>; code: string }[] = [
+        { name: 'a lessor admin may change roles', caller: admin('LessorMSP'), code: 'OK' },
+        { name: 'a regulator admin may change roles', caller: admin('RegulatorMSP'), code: 'OK' },
+        { name: 'a lessor client may not', caller: client('LessorMSP'), code: 'FORBIDDEN' },
+        { name: 'a partner admin may not once roles exist', caller: admin('HKPartnerMSP'), code: 'FORBIDDEN' },
+        { name: 'a grid admin may not', caller: admin('GridMSP'), code: 'FORBIDDEN' },
+    ];
+    for (const c of permissionCases) {
+        it(`later SetRoles: ${c.name}`, async () => {
+            const ledger = new FakeLedger();
+            await ledger.invoke(contract, 'SetRoles', [JSON.stringify(ROLES)], admin('LessorMSP'), T);
+            const joined = { ...ROLES, partner: [...ROLES.partner, 'ShenzhenPartnerMSP'] };
+            const result = await ledger.invoke(contract, 'SetRoles', [JSON.stringify(joined)], c.caller, T);
+            assert.equal(codeOf(result), c.code, result.error);
+            if (c.code === 'OK') {
+                assert.deepEqual(JSON.parse(result.payload).partner, ['HKPartnerMSP', 'MacaoPartnerMSP', 'ShenzhenPartnerMSP']);
+                assert.equal(JSON.parse(result.payload).version, 2);
+            } else {
+                assert.deepEqual(result.writes, []);
+            }
+        });
+    }
+
+    it('the first SetRoles still needs an admin identity', async () => {
+        const ledger = new FakeLedger();
+        const result = await ledger.invoke(contract, 'SetRoles', [JSON.stringify(ROLES)], client('LessorMSP'), T);
+        assert.equal(codeOf(result), 'FORBIDDEN');
+        assert.deepEqual(result.writes, []);
+    });
+
+    const badRoles: [string, string][] = [
+        ['not JSON', '{'],
+        ['a list', '[]'],
+        ['missing partner', JSON.stringify({ lessor: ['A'], grid: [], regulator: ['B'] })],
+        ['unknown role', JSON.stringify({ ...ROLES, auditor: ['X'] })],
+        ['empty lessor', JSON.stringify({ ...ROLES, lessor: [] })],
+        ['empty regulator', JSON.stringify({ ...ROLES, regulator: [] })],
+        ['MSP id not a string', JSON.stringify({ ...ROLES, grid: [7] })],
+        ['MSP id with a colon', JSON.stringify({ ...ROLES, grid: ['Grid:MSP'] })],
+        ['role not a list', JSON.stringify({ ...ROLES, grid: 'GridMSP' })],
+    ];
+    for (const [name, rolesJson] of badRoles) {
+        it(`SetRoles refuses ${name} with INVALID_ARGUMENT and writes nothing`, async () => {
+            const ledger = new FakeLedger();
+            const result = await ledger.invoke(contract, 'SetRoles', [rolesJson], admin('LessorMSP'), T);
+            assert.equal(codeOf(result), 'INVALID_ARGUMENT', result.error);
+            assert.deepEqual(result.writes, []);
+        });
+    }
+
+    const callerCases: { name: string; caller: { msp: string; cert?: string }; code: string }[] = [
+        { name: 'lessor client', caller: client('LessorMSP'), code: 'OK' },
+        { name: 'lessor admin', caller: admin('LessorMSP'), code: 'OK' },
+        { name: 'lessor client with a second OU', caller: { msp: 'LessorMSP', cert: CLIENT_MULTI_OU_CERT }, code: 'OK' },
+        { name: 'lessor peer identity', caller: peer('LessorMSP'), code: 'FORBIDDEN' },
+        { name: 'lessor identity without NodeOU', caller: { msp: 'LessorMSP', cert: NO_OU_CERT }, code: 'FORBIDDEN' },
+        { name: 'lessor identity with a broken certificate', caller: { msp: 'LessorMSP', cert: 'garbage' }, code: 'FORBIDDEN' },
+        { name: 'grid client', caller: client('GridMSP'), code: 'FORBIDDEN' },
+    ];
+    for (const c of callerCases) {
+        it(`requireRole(lessor): ${c.name} -> ${c.code}`, async () => {
+            const ledger = new FakeLedger();
+            await ledger.invoke(contract, 'SetRoles', [JSON.stringify(ROLES)], admin('LessorMSP'), T);
+            const result = await ledger.invoke(contract, 'LessorWrite', [], c.caller, T);
+            assert.equal(codeOf(result), c.code, result.error);
+        });
+    }
+
+    it('an unknown transaction name is INVALID_ARGUMENT', async () => {
+        const result = await new FakeLedger().invoke(contract, 'NoSuchThing', [], client('LessorMSP'), T);
+        assert.equal(codeOf(result), 'INVALID_ARGUMENT');
+    });
+});
