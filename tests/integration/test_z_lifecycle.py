@@ -1,0 +1,81 @@
+"""Crash recovery and shutdown of the test consortium. Named to run last: the final test
+stops the whole network."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+from network import processes
+
+from .fabric_clients import connect, new_project
+
+
+def _kill(test_network, name: str) -> int:
+    pid = processes.running_pid(test_network.layout, name)
+    assert pid, f"{name} is not running"
+    os.kill(pid, signal.SIGKILL)
+    processes.wait_for(lambda: processes.running_pid(test_network.layout, name) is None,
+                       f"{name} gone", 10)
+    return pid
+
+
+def _heights(test_network) -> dict[str, int]:
+    return {p["name"]: p["height"] for p in test_network.status()["peers"]}
+
+
+def test_a_killed_peer_is_restarted_by_up_and_catches_up(consortium, test_network):
+    victim = test_network.consortium.org("HKPartnerMSP").peers[0]
+    _kill(test_network, victim.id)
+    # The channel goes on without it: a write endorsed by Lessor and Regulator commits.
+    with connect(consortium, "LessorMSP") as gateway:
+        lease = gateway.get_network(consortium["channel"]).get_contract("lease")
+        for _ in range(3):
+            _, project = new_project("while-down")
+            lease.submit_transaction("RegisterProject", project)
+    assert _heights(test_network)[victim.id] is None
+
+    result = test_network.tool("up")
+    assert f"started {victim.id}" in result.stdout
+    deadline = time.monotonic() + 60
+    while True:
+        heights = _heights(test_network)
+        if len(set(heights.values())) == 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert len(set(heights.values())) == 1, heights
+
+
+def test_a_killed_chaincode_server_is_restarted_by_up_and_serves(consortium, test_network):
+    org = test_network.consortium.org("RegulatorMSP")
+    server = f"cc-lease.{org.domain}"
+    _kill(test_network, server)
+    result = test_network.tool("up")
+    assert f"started {server}" in result.stdout
+    # Regulator's peer must endorse every lease write, so a commit proves its server serves.
+    with connect(consortium, "RegulatorMSP") as gateway:
+        lease = gateway.get_network(consortium["channel"]).get_contract("lease")
+        project_id, project = new_project("after-restart")
+        with connect(consortium, "LessorMSP") as lessor_gateway:
+            lessor_gateway.get_network(consortium["channel"]).get_contract(
+                "lease").submit_transaction("RegisterProject", project)
+        assert json.loads(lease.evaluate_transaction("GetProject", project_id))[
+            "owner_msp"] == "LessorMSP"
+
+
+def test_down_leaves_no_process_behind(test_network):
+    recorded = {}
+    for name in processes.recorded(test_network.layout):
+        pid = processes.running_pid(test_network.layout, name)
+        assert pid, f"{name} was not running before down"
+        recorded[name] = pid
+    assert len(recorded) >= 3 + 6 + 2 * 5 + 3  # orderers, peers, chaincode servers, gateways
+    test_network.tool("down")
+    for name, pid in recorded.items():
+        assert not os.path.exists(f"/proc/{pid}") or \
+            open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z", name
+    assert processes.recorded(test_network.layout) == []
+    ports = test_network.consortium.all_ports(test_network.consortium.founding_orgs)
+    assert not [p for p in ports if processes.port_in_use(p)]
