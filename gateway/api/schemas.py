@@ -22,6 +22,7 @@ DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 MAX_KG = 10**11
 MAX_FEN = 10**15
+MAX_SAFE_INTEGER = 2**53 - 1  # the chaincode refuses larger JSON integers
 MAX_TEXT = 1000
 
 
@@ -110,7 +111,7 @@ class Request(ma.Schema):
 class FactorInput(Request):
     region = Id(required=True, metadata={"example": "GD-SZ"})
     year = Int(1900, 9999, required=True, metadata={"example": 2024})
-    factor_g_per_kwh = Int(0, 10_000_000, required=True,
+    factor_g_per_kwh = Int(0, 100_000, required=True,
                            metadata={"description": "grams CO2e per kWh", "example": 570})
     supersede_reason = Text(allow_none=True, metadata={
         "description": "absent or null for the first publication of a region and year; "
@@ -142,7 +143,7 @@ class MeterReadingInput(Request):
     period_start = Date(required=True)
     period_end = Date(required=True, metadata={
         "description": "exclusive; the range lies in one calendar year"})
-    kwh = Int(0, MAX_KG, required=True)
+    kwh = Int(0, 10**12, required=True)
 
 
 class MeterReading(MeterReadingInput):
@@ -158,7 +159,8 @@ class ReportInput(Request):
     period_start = Date(required=True)
     period_end = Date(required=True, metadata={"description": "exclusive"})
     scope1_kg = Int(0, MAX_KG, required=True)
-    meter_reading_ids = fields.List(Id(), required=True, validate=validate.Length(max=100))
+    meter_reading_ids = fields.List(Id(), required=True, validate=validate.Length(max=500),
+                                    metadata={"description": "distinct reading ids"})
     evidence_sha256 = fields.String(required=True, validate=FullMatch(SHA256_PATTERN))
     supersedes = Id(allow_none=True, metadata={
         "description": "absent or null for the first report of a lessee and period, else the "
@@ -222,7 +224,7 @@ class Project(ProjectInput):
 
 
 class InterestInput(Request):
-    amount_fen = Int(1, MAX_FEN, required=True)
+    amount_fen = Int(1, MAX_SAFE_INTEGER, required=True)
     note = Text(blank=True, required=True)
 
 
@@ -286,7 +288,7 @@ class TerminationInput(Request):
 
 class PaymentInput(Request):
     period = Int(1, 360, required=True)
-    amount_fen = Int(0, MAX_FEN, required=True,
+    amount_fen = Int(0, MAX_SAFE_INTEGER, required=True,
                      metadata={"description": "the period's instalment_fen exactly"})
     paid_on = Date(required=True)
 
