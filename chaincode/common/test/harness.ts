@@ -98,9 +98,11 @@ export class FakeLedger {
                 const parts = key.split('\u0000');
                 return { objectType: parts[1], attributes: parts.slice(2, -1) };
             },
-            getStateByPartialCompositeKey: async (objectType: string, attributes: string[]) => {
+            // Like the real shim: a Promise of an iterator that is itself async-iterable.
+            getStateByPartialCompositeKey: (objectType: string, attributes: string[]) => {
                 const prefix = `\u0000${objectType}\u0000${attributes.map((a) => `${a}\u0000`).join('')}`;
-                return iteratorOver(ledger.sortedKeys(prefix).map((key) => ({ key, value: ledger.state.get(key)! })));
+                const iterator = iteratorOver(ledger.sortedKeys(prefix).map((key) => ({ key, value: ledger.state.get(key)! })));
+                return Object.assign(Promise.resolve(iterator), { [Symbol.asyncIterator]: () => iterator });
             },
             getStateByPartialCompositeKeyWithPagination: async (
                 objectType: string, attributes: string[], pageSize: number, bookmark: string) => {
@@ -112,7 +114,10 @@ export class FakeLedger {
                     metadata: { fetchedRecordsCount: page.length, bookmark: keys[pageSize] ?? '' },
                 };
             },
-            getHistoryForKey: (key: string) => iteratorOver([...(ledger.history.get(key) ?? [])].reverse()),
+            getHistoryForKey: (key: string) => {
+                const iterator = iteratorOver([...(ledger.history.get(key) ?? [])].reverse());
+                return Object.assign(Promise.resolve(iterator), { [Symbol.asyncIterator]: () => iterator });
+            },
             setEvent: (name: string, payload: Bytes) => {
                 event = { name, payload: Buffer.from(payload).toString('utf8') };
             },
@@ -156,10 +161,13 @@ export class FakeLedger {
         }
     }
 
-    /** Lets a contract answer invokeChaincode(name, ...) from another contract, read-only. */
-    register(name: string, contract: Contract, caller: Caller): void {
+    /**
+     * Lets `contract`, whose state lives in `home` (its own namespace), answer
+     * invokeChaincode(name, ...) calls made by contracts on this ledger; the call must not write.
+     */
+    register(name: string, contract: Contract, caller: Caller, home: FakeLedger): void {
         this.chaincodes.set(name, async (args, time) => {
-            const result = await this.invoke(contract, args[0], args.slice(1), caller, time);
+            const result = await home.invoke(contract, args[0], args.slice(1), caller, time);
             if (result.writes.length > 0) throw new Error('a cross-chaincode query must not write');
             return result.ok
                 ? { status: 200, message: '', payload: Buffer.from(result.payload) }
