@@ -15,6 +15,8 @@ import json
 import os
 import subprocess
 import tarfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import processes
@@ -75,6 +77,9 @@ def _tar_gz(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+_package_lock = threading.Lock()
+
+
 class Deployment:
     """One chaincode on the channel: its package and its definition."""
 
@@ -89,6 +94,10 @@ class Deployment:
 
     def package(self) -> str:
         """Write the CCaaS package (if missing) and return its package id."""
+        with _package_lock:
+            return self._package()
+
+    def _package(self) -> str:
         if not self.package_path.exists():
             connection = {"chaincode": self.chaincode.name, "dial_timeout": "10s",
                           "tls_required": True, "client_auth_required": True}
@@ -99,17 +108,16 @@ class Deployment:
                                                    "metadata.json": json.dumps(metadata).encode()}))
         return f"{self.label}:{hashlib.sha256(self.package_path.read_bytes()).hexdigest()}"
 
-    def install(self, peers) -> None:
+    def install(self, peer) -> None:
         package_id = self.package()
-        for peer in peers:
-            out = self.fabric.run("peer", ["lifecycle", "chaincode", "queryinstalled", "-O",
-                                           "json"], env=self.fabric.peer_env(peer))
-            installed = json.loads(out or "{}").get("installed_chaincodes") or []
-            if any(c["package_id"] == package_id for c in installed):
-                continue
-            progress(f"installing {self.label} on {peer.id}")
-            self.fabric.run("peer", ["lifecycle", "chaincode", "install",
-                                     str(self.package_path)], env=self.fabric.peer_env(peer))
+        out = self.fabric.run("peer", ["lifecycle", "chaincode", "queryinstalled", "-O", "json"],
+                              env=self.fabric.peer_env(peer))
+        installed = json.loads(out or "{}").get("installed_chaincodes") or []
+        if any(c["package_id"] == package_id for c in installed):
+            return
+        progress(f"installing {self.label} on {peer.id}")
+        self.fabric.run("peer", ["lifecycle", "chaincode", "install", str(self.package_path)],
+                        env=self.fabric.peer_env(peer))
 
     # --- chaincode servers --------------------------------------------------------------
 
@@ -215,8 +223,8 @@ class Deployment:
             sequence = current["sequence"]
         else:
             sequence = (current or {}).get("sequence", 0) + 1
-        for org in orgs:
-            if self.approve(org, sequence):
+        for org, approved in zip(orgs, parallel(lambda o: self.approve(o, sequence), orgs)):
+            if approved:
                 changes.append(f"{org.msp_id} approved {self.label} sequence {sequence}")
         if not current or current.get("sequence") != sequence:
             self.commit(orgs, sequence)
@@ -265,20 +273,33 @@ def deploy(fabric: Fabric, consortium: Consortium, orgs: list[Org]) -> list[str]
     defined on the channel with every member org's approval, roles set."""
     changes: list[str] = []
     build_all(fabric.layout, consortium.chaincodes)
+    deployments = [Deployment(fabric, consortium, c) for c in consortium.chaincodes]
     peers = [p for o in orgs for p in o.peers]
     # Endorsers for SetRoles: one peer of each lessor, regulator and grid org covers both
     # chaincode policies and the roles key's lessor-AND-regulator policy.
     endorsers = [o for o in orgs if o.role in ("lessor", "grid", "regulator")]
-    for chaincode in consortium.chaincodes:
-        deployment = Deployment(fabric, consortium, chaincode)
-        deployment.install(peers)
-        for org in orgs:
-            if deployment.start_server(org):
-                changes.append(f"started {deployment.server_name(org)}")
-        changes += deployment.define(orgs)
-        if deployment.set_roles(orgs, endorsers):
-            changes.append(f"set {chaincode.name} roles")
+    parallel(lambda d_p: d_p[0].install(d_p[1]), [(d, p) for d in deployments for p in peers])
+    servers = [(d, o) for d in deployments for o in orgs]
+    for (d, org), started in zip(servers, parallel(lambda d_o: d_o[0].start_server(d_o[1]),
+                                                   servers)):
+        if started:
+            changes.append(f"started {d.server_name(org)}")
+    for defined in parallel(lambda d: d.define(orgs), deployments):
+        changes += defined
+    for d, roles_set in zip(deployments, parallel(lambda d: d.set_roles(orgs, endorsers),
+                                                  deployments)):
+        if roles_set:
+            changes.append(f"set {d.chaincode.name} roles")
     return changes
+
+
+def parallel(work, items: list) -> list:
+    """``work`` applied to every item concurrently (each is a Fabric CLI call that mostly
+    waits), results in order; the first failure is raised."""
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
+        return list(pool.map(work, items))
 
 
 def status(fabric: Fabric, consortium: Consortium, orgs: list[Org]) -> list[dict]:
