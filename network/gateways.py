@@ -47,6 +47,10 @@ def env(net: "Network", org: Org) -> dict[str, str]:
         "CARBONLEASE_DATABASE_URL": f"sqlite:///{folder(net.layout, org) / 'gateway.db'}",
         "CARBONLEASE_BIND": f"{HOST}:{org.gateway_port}",
         "PYTHONPATH": str(REPO_ROOT),
+        # Swagger UI served by the gateway itself: nothing outside the package registries is
+        # reachable here, so /api/v1/docs must not depend on a CDN.
+        "CARBONLEASE_SWAGGER_UI_DIR": str(REPO_ROOT / "gateway" / "static" / "node_modules"
+                                          / "swagger-ui-dist"),
     }
 
 
