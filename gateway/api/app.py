@@ -51,6 +51,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     """``connect(FabricSettings) -> network`` opens the Fabric connection; tests pass a fake."""
     config = config or Config.from_env()
     app = flask.Flask(__name__)
+    local_swagger_ui = _usable_swagger_ui_dir(app, config.swagger_ui_dir)
     app.config.update(
         API_TITLE="carbonlease gateway",
         API_VERSION="v1",
@@ -58,7 +59,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/" if config.swagger_ui_dir
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/" if local_swagger_ui
         else config.swagger_ui_url,
         API_SPEC_OPTIONS={
             "info": {"description": "REST access to the carbonlease chaincodes through this "
@@ -101,15 +102,25 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     for module in API_BLUEPRINTS:
         api.register_blueprint(module.blp)
     app.register_blueprint(operations.blp)
-    if config.swagger_ui_dir:
-        _serve_swagger_ui_assets(app, config.swagger_ui_dir)
+    if local_swagger_ui:
+        _serve_swagger_ui_assets(app, local_swagger_ui)
     errors.register(app)
     return app
 
 
-def _serve_swagger_ui_assets(app: flask.Flask, directory: str) -> None:
-    directory = os.path.abspath(directory)
+def _usable_swagger_ui_dir(app: flask.Flask, directory: str | None) -> str | None:
+    """The folder to serve Swagger UI from, if it holds the assets; else the CDN is used."""
+    if not directory:
+        return None
+    if not os.path.isfile(os.path.join(directory, "swagger-ui-bundle.js")):
+        app.logger.warning("CARBONLEASE_SWAGGER_UI_DIR=%s has no swagger-ui-bundle.js; "
+                           "/api/v1/docs will load Swagger UI from %s", directory,
+                           "CARBONLEASE_SWAGGER_UI_URL")
+        return None
+    return os.path.abspath(directory)
 
+
+def _serve_swagger_ui_assets(app: flask.Flask, directory: str) -> None:
     @app.get("/api/v1/docs/assets/<path:filename>", endpoint="swagger_ui_assets")
     def _asset(filename):
         return flask.send_from_directory(directory, filename)

@@ -98,6 +98,14 @@ class IdempotencyStore:
                          .values(state="done", status_code=response.status_code,
                                  body=response.get_data()))
 
+    def purge(self, older_than: dt.timedelta) -> int:
+        """Forget records older than ``older_than`` (also pending ones a crashed process left:
+        their keys become usable again). Returns how many were removed."""
+        cutoff = dt.datetime.now(dt.timezone.utc) - older_than
+        with self._engine.begin() as conn:
+            return conn.execute(self._table.delete().where(
+                self._table.c.created_at < cutoff)).rowcount
+
     def release(self, key_id: str, key: str) -> None:
         t = self._table
         with self._engine.begin() as conn:

@@ -3,6 +3,7 @@
     create-key --name NAME --role reader|writer|admin [--out FILE]
     revoke-key --name NAME
     list-keys
+    purge-idempotency [--older-than-hours 24]
 
 The key is shown once (or written to FILE with mode 0600) and only its SHA-256 is stored.
 ``--db`` defaults to ``CARBONLEASE_DATABASE_URL`` as the gateway reads it.
@@ -10,6 +11,7 @@ The key is shown once (or written to FILE with mode 0600) and only its SHA-256 i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 
@@ -19,6 +21,7 @@ import sqlalchemy as sa
 from .auth import ROLES, CredentialStore
 from .config import Config
 from .db import make_engine
+from .idempotency import IdempotencyStore
 
 
 @click.group()
@@ -27,7 +30,7 @@ from .db import make_engine
               help="SQLAlchemy URL of the gateway's database.")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str) -> None:
-    ctx.obj = CredentialStore(make_engine(database_url))
+    ctx.obj = make_engine(database_url)
 
 
 @cli.command("create-key")
@@ -36,10 +39,10 @@ def cli(ctx: click.Context, database_url: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True),
               help="Write the key to this file (mode 0600) instead of printing it.")
 @click.pass_obj
-def create_key(store: CredentialStore, name: str, role: str, out: str | None) -> None:
+def create_key(engine, name: str, role: str, out: str | None) -> None:
     """Issue an API key bound to ROLE in this gateway's org."""
     try:
-        issued = store.create(name, role)
+        issued = CredentialStore(engine).create(name, role)
     except sa.exc.IntegrityError:
         raise click.ClickException(f"a credential named {name!r} exists already") from None
     if out:
@@ -54,19 +57,28 @@ def create_key(store: CredentialStore, name: str, role: str, out: str | None) ->
 @cli.command("revoke-key")
 @click.option("--name", required=True)
 @click.pass_obj
-def revoke_key(store: CredentialStore, name: str) -> None:
+def revoke_key(engine, name: str) -> None:
     """Revoke a key at once; requests with it answer 401 from then on."""
-    if not store.revoke(name):
+    if not CredentialStore(engine).revoke(name):
         raise click.ClickException(f"no active credential named {name!r}")
     click.echo(f"revoked {name!r}")
 
 
 @cli.command("list-keys")
 @click.pass_obj
-def list_keys(store: CredentialStore) -> None:
+def list_keys(engine) -> None:
     """One JSON object per credential (never the key)."""
-    for row in store.list():
+    for row in CredentialStore(engine).list():
         click.echo(json.dumps(row, default=str))
+
+
+@cli.command("purge-idempotency")
+@click.option("--older-than-hours", type=click.IntRange(min=1), default=24, show_default=True)
+@click.pass_obj
+def purge_idempotency(engine, older_than_hours: int) -> None:
+    """Forget Idempotency-Key answers older than this; run it periodically (e.g. from cron)."""
+    removed = IdempotencyStore(engine).purge(dt.timedelta(hours=older_than_hours))
+    click.echo(f"removed {removed} idempotency record(s)")
 
 
 if __name__ == "__main__":

@@ -57,3 +57,17 @@ def test_database_url_from_the_environment(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["create-key", "--name", "x", "--role", "reader"])
     assert result.exit_code == 0, result.output
     assert CredentialStore(make_engine(url)).authenticate(result.output.strip()) is not None
+
+
+def test_purge_idempotency(tmp_path):
+    import datetime as dt
+
+    from gateway.api.idempotency import IdempotencyStore
+
+    url = f"sqlite:///{tmp_path}/g.db"
+    store = IdempotencyStore(make_engine(url))
+    assert store.claim("k", "old", "f") is None
+    assert store.purge(dt.timedelta(hours=-1)) == 1  # everything is older than "in an hour"
+    assert store.claim("k", "old", "f") is None  # the key is free again
+    result = run(url, "purge-idempotency", "--older-than-hours", "1")
+    assert result.exit_code == 0 and "removed 0" in result.output

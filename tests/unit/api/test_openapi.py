@@ -84,6 +84,16 @@ def test_docs_assets_can_be_served_locally(tmp_path):
     assert "/api/v1/docs/assets/swagger-ui-bundle.js" in client.get("/api/v1/docs").get_data(
         as_text=True)
     assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").get_data() == b"// bundle"
+    assert client.get("/api/v1/docs/assets/missing.js").status_code == 404
+
+
+def test_docs_fall_back_to_the_cdn_without_local_assets(tmp_path):
+    from gateway.api import create_app
+    from gateway.api.config import DEFAULT_SWAGGER_UI_URL, Config
+
+    app = create_app(Config(fabric=None, database_url="sqlite://",
+                            swagger_ui_dir=str(tmp_path / "not-installed")))
+    assert DEFAULT_SWAGGER_UI_URL in app.test_client().get("/api/v1/docs").get_data(as_text=True)
 
 
 # --- bounded fuzzing ----------------------------------------------------------------------
