@@ -158,28 +158,27 @@ class Ledger:
             raise self._translate(err) from err
         return self._decode(payload, transaction)
 
-    def submit(self, chaincode: str, transaction: str, arguments: Sequence = (),
-               transient_data: dict[str, bytes] | None = None) -> Committed:
+    def submit(self, chaincode: str, transaction: str, arguments: Sequence = ()) -> Committed:
         """Endorse, order and wait for the commit; again on MVCC conflicts, a bounded number
         of times with randomised exponential backoff (each attempt is a new transaction)."""
         contract = self._contract(chaincode)
         args = [_argument(a) for a in arguments]
-        for attempt in range(self._mvcc_retries + 1):
+        attempt = 0
+        while True:
             try:
-                outcome = contract.submit(transaction, arguments=args,
-                                          transient_data=transient_data)
+                outcome = contract.submit(transaction, arguments=args)
                 return Committed(outcome.transaction_id, outcome.block_number,
                                  self._decode(outcome.result, transaction))
             except fabric_errors.CommitError as err:
                 if err.code not in RETRIED_VALIDATION_CODES or attempt == self._mvcc_retries:
                     raise self._translate(err) from err
-                log.info("%s %s: %s, attempt %d of %d", transaction, err.transaction_id,
-                         err.code, attempt + 1, self._mvcc_retries + 1)
+                attempt += 1
+                log.info("%s %s: %s, retry %d of %d", transaction, err.transaction_id,
+                         err.code, attempt, self._mvcc_retries)
                 self._on_retry()
-                time.sleep(self._backoff * 2 ** attempt * random.uniform(0.5, 1.5))
+                time.sleep(self._backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
             except fabric_errors.GatewayError as err:
                 raise self._translate(err) from err
-        raise AssertionError("unreachable")  # the loop returns or raises
 
     def transaction_status(self, transaction_id: str) -> TransactionStatus:
         network = self._get_network()

@@ -45,7 +45,7 @@ class FakeContract:
     def evaluate(self, transaction, arguments=()):
         return self._network.run(self.name, transaction, list(arguments), "evaluate")
 
-    def submit(self, transaction, arguments=(), transient_data=None):
+    def submit(self, transaction, arguments=()):
         result = self._network.run(self.name, transaction, list(arguments), "submit")
         return self._network.commit(result)
 
