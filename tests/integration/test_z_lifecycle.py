@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 
 from network import processes
@@ -63,6 +64,54 @@ def test_a_killed_chaincode_server_is_restarted_by_up_and_serves(consortium, tes
                 "lease").submit_transaction("RegisterProject", project)
         assert json.loads(lease.evaluate_transaction("GetProject", project_id))[
             "owner_msp"] == "LessorMSP"
+
+
+def test_writes_survive_a_crashed_orderer_and_peer(consortium, test_network):
+    """Kill one orderer and one peer while Lessor writes: every acknowledged write is on the
+    ledger exactly once, and `up` brings both back."""
+    orderer = test_network.consortium.org("GridMSP").orderers[0]
+    peer = test_network.consortium.org("LessorMSP").peers[1]
+    acknowledged, failures = [], []
+    stop = threading.Event()
+
+    def write():
+        with connect(consortium, "LessorMSP") as gateway:
+            lease = gateway.get_network(consortium["channel"]).get_contract("lease")
+            while not stop.is_set():
+                project_id, project = new_project("crash")
+                try:
+                    result = lease.submit("RegisterProject", arguments=[project])
+                    acknowledged.append((project_id, result.transaction_id))
+                except Exception as error:  # a write in flight at the crash may fail, visibly
+                    failures.append(repr(error))
+
+    writers = [threading.Thread(target=write) for _ in range(4)]
+    for w in writers:
+        w.start()
+    try:
+        time.sleep(2)
+        _kill(test_network, orderer.id)
+        _kill(test_network, peer.id)
+        time.sleep(4)
+    finally:
+        stop.set()
+        for w in writers:
+            w.join(timeout=120)
+    assert len(acknowledged) > 20, (len(acknowledged), failures[:3])
+    # Raft keeps a quorum of two: writes after the crash are acknowledged too.
+    assert len(failures) < len(acknowledged) / 4, failures[:3]
+
+    result = test_network.tool("up")
+    assert f"started {orderer.id}" in result.stdout and f"started {peer.id}" in result.stdout
+    tx_ids = [tx for _, tx in acknowledged]
+    assert len(set(tx_ids)) == len(tx_ids)
+    with connect(consortium, "RegulatorMSP") as gateway:
+        network = gateway.get_network(consortium["channel"])
+        lease = network.get_contract("lease")
+        for project_id, tx_id in acknowledged:
+            assert network.get_transaction_status(tx_id).code == "VALID"
+            assert json.loads(lease.evaluate_transaction("GetProject", project_id))[
+                "project_id"] == project_id
 
 
 def test_down_leaves_no_process_behind(test_network):
