@@ -237,7 +237,7 @@ def test_emission_report_reject(lifecycle, lessor, regulator):
 
 
 def test_list_paging_with_bookmark(lifecycle, lessor):
-    # At least two reports for this lessee by now only if the reject test ran; use projects.
+    # Two projects at least (the lifecycle's and this one): page 1 of size 1 has a successor.
     created(lessor.post("/api/v1/projects", {
         "project_id": unique("proj"), "name": "Storage", "category": "energy_storage",
         "expected_annual_reduction_kg": 5, "location": "Zhuhai"}))
