@@ -77,11 +77,26 @@ class Network:
         if not joined_before:
             changes.append(f"created channel {self.consortium.channel}")
             self._mark_channel_created()
+        self.wait_for_gossip(peers)
         changes += chaincode.deploy(fabric, self.consortium, orgs)
         changes += gateways.start(self)
         progress(f"network ready in {time.monotonic() - started:.1f} s"
                  + ("" if changes else " (nothing to do: already up)"))
         return changes
+
+    def wait_for_gossip(self, peers, timeout: float = 90.0) -> None:
+        """Wait until every peer knows every other member peer through gossip: the Gateway
+        service and discovery find other orgs' endorsers only through it, and cross-org
+        membership takes seconds to form after a start."""
+        expected = len(peers) - 1
+        channel_label = f'channel="{self.consortium.channel}"'
+
+        def everyone_known() -> bool:
+            return all(processes.metric(p.operations_port, "gossip_membership_total_peers_known",
+                                        channel_label) == expected for p in peers)
+        if not everyone_known():
+            progress(f"waiting for gossip: every peer to know the {expected} others")
+            processes.wait_for(everyone_known, "gossip membership", timeout)
 
     def _channel_state_marker(self) -> bool:
         return (self.layout.channel_dir / "created").exists()

@@ -123,6 +123,20 @@ def healthz(port: int, timeout: float = 1.0) -> bool:
         return False
 
 
+def metric(port: int, name: str, labels: str) -> float | None:
+    """One sample of a Prometheus metric from a node's operations endpoint."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=2) as r:
+            text = r.read().decode()
+    except (urllib.error.URLError, OSError):
+        return None
+    prefix = f"{name}{{{labels}}} "
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return float(line[len(prefix):])
+    return None
+
+
 def tcp_open(port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((HOST, port), timeout=timeout):

@@ -3,28 +3,16 @@
 import json
 import threading
 import uuid
-from pathlib import Path
 
 import grpc
 import pytest
 from fabric_protos.common import ledger_pb2
 
-from gateway.fabricgw import Gateway, Identity, checkpointers, errors, signers
+from gateway.fabricgw import checkpointers, errors
+
+from .fabric_clients import connect, new_project
 
 ORGS = ["LessorMSP", "GridMSP", "RegulatorMSP", "HKPartnerMSP", "MacaoPartnerMSP"]
-
-
-def _read(path):
-    return Path(path).read_bytes()
-
-
-def connect(consortium, msp_id, **kwargs) -> Gateway:
-    c = consortium["clients"][msp_id]
-    return Gateway.connect(
-        endpoint=c["peer_endpoint"], tls_root_cert=_read(c["peer_tls_ca"]), client_cert=_read(c["tls_cert"]),
-        client_key=_read(c["tls_key"]), server_name_override=c.get("peer_host_override"),
-        identity=Identity(msp_id, _read(c["cert"])), signer=signers.new_private_key_signer(_read(c["key"])),
-        **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +28,10 @@ def network(gateways, consortium, msp="LessorMSP"):
 
 
 def require_chaincode(consortium, name):
-    deployed = [c for c in consortium.get("chaincodes") or [] if c.get("name") == name and c.get("healthy")]
-    if not deployed:
-        pytest.skip(f"chaincode {name} not deployed and healthy")
-
-
-def new_project(owner="lessor"):
-    project_id = f"fgw-{owner}-{uuid.uuid4().hex[:12]}"
-    return project_id, json.dumps({"project_id": project_id, "name": "Rooftop PV", "category": "clean_energy",
-                                   "expected_annual_reduction_kg": 1200, "location": "Nansha"})
+    """The consortium fixture deploys both chaincodes; a test that needs one fails loudly
+    (never skips) when it is not serving."""
+    deployed = [c for c in consortium["chaincodes"] if c["name"] == name and c["healthy"]]
+    assert deployed, f"chaincode {name} not deployed and healthy: {consortium['chaincodes']}"
 
 
 @pytest.mark.parametrize("msp_id", ORGS)
@@ -81,10 +64,8 @@ def test_unknown_transaction_status_is_not_found(gateways, consortium):
 def test_wrong_tls_root_is_unavailable(consortium):
     c = consortium["clients"]["LessorMSP"]
     other = consortium["clients"]["GridMSP"]  # a CA that did not issue the Lessor peer's TLS cert
-    gw = Gateway.connect(endpoint=c["peer_endpoint"], tls_root_cert=_read(other["peer_tls_ca"]),
-                         client_cert=_read(c["tls_cert"]), client_key=_read(c["tls_key"]),
-                         identity=Identity("LessorMSP", _read(c["cert"])),
-                         signer=signers.new_private_key_signer(_read(c["key"])), evaluate_timeout=3)
+    swapped = {"clients": {"LessorMSP": {**c, "peer_tls_ca": other["peer_tls_ca"]}}}
+    gw = connect(swapped, "LessorMSP", evaluate_timeout=3)
     with gw, pytest.raises(errors.GatewayError) as info:
         gw.get_network(consortium["channel"]).get_contract("qscc").evaluate_transaction(
             "GetChainInfo", consortium["channel"])
