@@ -92,7 +92,8 @@ export async function pageOf(
             records.push(record);
         }
     }
-    return { records, fetched_count: records.length, bookmark: metadata.bookmark ?? '' };
+    // The peer sends no metadata at all for an empty page.
+    return { records, fetched_count: records.length, bookmark: metadata?.bookmark ?? '' };
 }
 
 /** Every record under (objectType, attributes), in key order; for small sets only. */

@@ -111,7 +111,8 @@ export class FakeLedger {
                 const page = keys.slice(0, pageSize);
                 return {
                     iterator: iteratorOver(page.map((key) => ({ key, value: ledger.state.get(key)! }))),
-                    metadata: { fetchedRecordsCount: page.length, bookmark: keys[pageSize] ?? '' },
+                    // Like the real shim, which leaves metadata undefined for an empty page.
+                    metadata: page.length === 0 ? undefined : { fetchedRecordsCount: page.length, bookmark: keys[pageSize] ?? '' },
                 };
             },
             getHistoryForKey: (key: string) => {

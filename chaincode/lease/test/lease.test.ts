@@ -69,6 +69,11 @@ describe('lease: projects and co-financing interest', () => {
         assert.deepEqual((next.records as { project_id: string }[]).map((p) => p.project_id), ['P2']);
     });
 
+    it('answers an empty page past the end', async () => {
+        const past = await ok('ListProjects', ['10', 'zzz'], GRID);
+        assert.deepEqual(past, { records: [], fetched_count: 0, bookmark: '' });
+    });
+
     it('partners express interest; a repeat replaces it', async () => {
         await ok('ExpressInterest', ['P1', { amount_fen: 500, note: '' }], HK);
         await ok('ExpressInterest', ['P1', { amount_fen: 700, note: 'revised' }], HK);
