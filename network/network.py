@@ -63,7 +63,7 @@ class Network:
             if nodes.start_orderer(fabric, orderer):
                 changes.append(f"started {orderer.id}")
         for orderer in self.consortium.orderers:
-            nodes.wait_healthy(self.layout, orderer.id, orderer.operations_port)
+            nodes.wait_healthy(self.layout, orderer)
         joined_before = self._channel_state_marker()
         channel.join_orderers(fabric, self.consortium)
 
@@ -72,7 +72,7 @@ class Network:
             if nodes.start_peer(fabric, peer):
                 changes.append(f"started {peer.id}")
         for peer in peers:
-            nodes.wait_healthy(self.layout, peer.id, peer.operations_port)
+            nodes.wait_healthy(self.layout, peer)
         channel.join_peers(fabric, self.consortium, peers)
         if not joined_before:
             changes.append(f"created channel {self.consortium.channel}")

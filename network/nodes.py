@@ -147,13 +147,14 @@ def start_peer(fabric: Fabric, peer: Peer) -> bool:
     return True
 
 
-def wait_healthy(layout: Layout, node_id: str, operations_port: int) -> None:
+def wait_healthy(layout: Layout, node: Peer | Orderer) -> None:
+    """Wait for the node's /healthz and for its gRPC listener (which opens after /healthz)."""
     def healthy() -> bool:
-        if not processes.running_pid(layout, node_id):
-            raise processes.ProcessError(f"{node_id} exited during start-up; see "
-                                         f"{layout.log_file(node_id)}")
-        return processes.healthz(operations_port)
-    processes.wait_for(healthy, f"{node_id} /healthz", START_TIMEOUT, layout.log_file(node_id))
+        if not processes.running_pid(layout, node.id):
+            raise processes.ProcessError(f"{node.id} exited during start-up; see "
+                                         f"{layout.log_file(node.id)}")
+        return processes.healthz(node.operations_port) and processes.tcp_open(node.port)
+    processes.wait_for(healthy, f"{node.id} /healthz", START_TIMEOUT, layout.log_file(node.id))
 
 
 def connection_profile(layout: Layout, consortium: Consortium, msp_id: str) -> dict:

@@ -120,12 +120,13 @@ def add_org(net: Network, msp_id: str, signer_ids: list[str] | None = None) -> l
         if nodes.start_peer(fabric, peer):
             changes.append(f"started {peer.id}")
     for peer in org.peers:
-        nodes.wait_healthy(net.layout, peer.id, peer.operations_port)
+        nodes.wait_healthy(net.layout, peer)
     net.record_joined(msp_id)
     # The new peer joins from block 0 and pulls the chain from the orderers: the ledger is
     # small here, and this replays (and so validates) every block rather than trusting a
     # snapshot made by another org.
     channel.join_peers(fabric, net.consortium, org.peers)
+    net.wait_for_gossip(net.member_peers())
     changes += chaincode.deploy(fabric, net.consortium, net.member_orgs())
     progress(f"{msp_id} is a member; took {time.monotonic() - started:.1f} s")
     return changes
