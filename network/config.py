@@ -21,11 +21,12 @@ class ConfigError(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
-class Peer:
+class Node:
+    """A Fabric node of an org: a peer or an orderer."""
+
     org: "Org"
     name: str
     port: int
-    chaincode_port: int
     operations_port: int
 
     @property
@@ -35,6 +36,11 @@ class Peer:
     @property
     def endpoint(self) -> str:
         return f"{HOST}:{self.port}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Peer(Node):
+    chaincode_port: int
 
     @property
     def ports(self) -> dict[str, int]:
@@ -43,20 +49,8 @@ class Peer:
 
 
 @dataclasses.dataclass(frozen=True)
-class Orderer:
-    org: "Org"
-    name: str
-    port: int
+class Orderer(Node):
     admin_port: int
-    operations_port: int
-
-    @property
-    def id(self) -> str:
-        return f"{self.name}.{self.org.domain}"
-
-    @property
-    def endpoint(self) -> str:
-        return f"{HOST}:{self.port}"
 
     @property
     def admin_endpoint(self) -> str:
@@ -166,12 +160,12 @@ def load(path: Path = DEFAULT_CONFIG, port_offset: int = 0) -> Consortium:
         )
         for p in _require(raw_org, "peers", where):
             org.peers.append(Peer(org, p["name"], p["port"] + port_offset,
-                                  p["chaincode_port"] + port_offset,
-                                  p["operations_port"] + port_offset))
+                                  p["operations_port"] + port_offset,
+                                  p["chaincode_port"] + port_offset))
         for o in raw_org.get("orderers") or []:
             org.orderers.append(Orderer(org, o["name"], o["port"] + port_offset,
-                                        o["admin_port"] + port_offset,
-                                        o["operations_port"] + port_offset))
+                                        o["operations_port"] + port_offset,
+                                        o["admin_port"] + port_offset))
         if not org.peers:
             raise ConfigError(f"{where}: an org needs at least one peer")
         if org.joins_later and org.orderers:

@@ -14,7 +14,7 @@ import shutil
 import yaml
 
 from . import processes
-from .config import HOST, REPO_ROOT, Consortium, Layout, Orderer, Peer
+from .config import HOST, REPO_ROOT, Consortium, Layout, Node, Orderer, Peer
 from .fabric import Fabric
 
 BUILDER_DIR = REPO_ROOT / "network" / "builder"
@@ -147,7 +147,7 @@ def start_peer(fabric: Fabric, peer: Peer) -> bool:
     return True
 
 
-def wait_healthy(layout: Layout, node: Peer | Orderer) -> None:
+def wait_healthy(layout: Layout, node: Node) -> None:
     """Wait for the node's /healthz and for its gRPC listener (which opens after /healthz)."""
     def healthy() -> bool:
         if not processes.running_pid(layout, node.id):
