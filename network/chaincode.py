@@ -45,10 +45,11 @@ def source_version(chaincode: Chaincode) -> str:
     return digest.hexdigest()[:12]
 
 
-def build_all(layout: Layout, chaincodes: list[Chaincode]) -> None:
-    """Compile the TypeScript once for all chaincodes, unless the sources are unchanged."""
+def build_all(chaincodes: list[Chaincode]) -> None:
+    """Compile the TypeScript once for all chaincodes, unless the sources are unchanged (the
+    compiled output lives in the checkout, so its stamp does too, beside node_modules)."""
     key = ",".join(source_version(c) for c in chaincodes)
-    stamp = layout.chaincode_dir / "build.stamp"
+    stamp = CHAINCODE_ROOT / "node_modules" / ".carbonlease-build.stamp"
     built = all((c.path / "dist").is_dir() for c in chaincodes)
     if built and stamp.exists() and stamp.read_text() == key:
         return
@@ -60,7 +61,6 @@ def build_all(layout: Layout, chaincodes: list[Chaincode]) -> None:
     if result.returncode != 0:
         raise processes.ProcessError(f"chaincode build failed:\n{result.stdout[-3000:]}"
                                      f"{result.stderr[-3000:]}")
-    layout.chaincode_dir.mkdir(parents=True, exist_ok=True)
     stamp.write_text(key)
 
 
@@ -272,7 +272,7 @@ def deploy(fabric: Fabric, consortium: Consortium, orgs: list[Org]) -> list[str]
     """Every chaincode: built, installed on every member peer, served by every member org,
     defined on the channel with every member org's approval, roles set."""
     changes: list[str] = []
-    build_all(fabric.layout, consortium.chaincodes)
+    build_all(consortium.chaincodes)
     deployments = [Deployment(fabric, consortium, c) for c in consortium.chaincodes]
     peers = [p for o in orgs for p in o.peers]
     # Endorsers for SetRoles: one peer of each lessor, regulator and grid org covers both

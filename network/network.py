@@ -53,6 +53,23 @@ class Network:
         fabric = self.fabric
         self.layout.home.mkdir(parents=True, exist_ok=True)
         orgs = self.member_orgs()
+        # The TypeScript compiles while the nodes start.
+        with ThreadPoolExecutor(max_workers=1) as background:
+            compiled = background.submit(chaincode.build_all, self.consortium.chaincodes)
+            changes += self._start_nodes(fabric, orgs)
+            compiled.result()
+        changes += chaincode.deploy(fabric, self.consortium, orgs)
+        # Lifecycle calls name their peers; the Gateway service finds other orgs' endorsers
+        # only through gossip, so the gateways start once membership has formed.
+        self.wait_for_gossip(self.member_peers())
+        changes += gateways.start(self)
+        progress(f"network ready in {time.monotonic() - started:.1f} s"
+                 + ("" if changes else " (nothing to do: already up)"))
+        return changes
+
+    def _start_nodes(self, fabric: Fabric, orgs: list[Org]) -> list[str]:
+        """Crypto, configs, orderers and peers running, channel joined by all."""
+        changes: list[str] = []
         crypto.generate(self.consortium, self.layout, orgs)
         nodes.write_configs(fabric)
         channel.write_configtx(self.layout, self.consortium)
@@ -77,11 +94,6 @@ class Network:
         if not joined_before:
             changes.append(f"created channel {self.consortium.channel}")
             self._mark_channel_created()
-        self.wait_for_gossip(peers)
-        changes += chaincode.deploy(fabric, self.consortium, orgs)
-        changes += gateways.start(self)
-        progress(f"network ready in {time.monotonic() - started:.1f} s"
-                 + ("" if changes else " (nothing to do: already up)"))
         return changes
 
     def wait_for_gossip(self, peers, timeout: float = 90.0) -> None:
