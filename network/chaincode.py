@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import subprocess
 import tarfile
 import threading
@@ -124,30 +123,24 @@ class Deployment:
     def server_name(self, org: Org) -> str:
         return f"cc-{self.chaincode.name}.{org.domain}"
 
-    def start_server(self, org: Org) -> bool:
-        """Run this org's chaincode server for the current package; restart it if it serves
-        an older package. True if (re)started."""
-        package_id = self.package()
+    def start_server(self, org: Org) -> str | None:
+        """Keep this org's chaincode server running for the current package: "started",
+        "restarted" (it served an older package), or None."""
         name = self.server_name(org)
-        record = self.layout.pid_file(name)
-        if processes.running_pid(self.layout, name):
-            if package_id in json.loads(record.read_text())["argv"][-1]:
-                return False
-            processes.stop(self.layout, name)
         port = org.chaincode_servers[self.chaincode.name]
-        if processes.port_in_use(port, grace=5):
-            raise processes.ProcessError(f"port {port} ({name}) is in use by another program")
         tls = self.layout.node_dir(org, f"cc-{self.chaincode.name}") / "tls"
         argv = ["node", str(CHAINCODE_ROOT / "node_modules" / "fabric-shim" / "cli.js"), "server",
                 f"--chaincode-tls-cert-file={tls / 'server.crt'}",
                 f"--chaincode-tls-key-file={tls / 'server.key'}",
                 f"--chaincode-tls-client-cacert-file={self.layout.tls_ca_cert(org)}",
                 f"--chaincode-address={HOST}:{port}",
-                f"--chaincode-id={package_id}"]
-        processes.start(self.layout, name, argv, {**os.environ}, cwd=self.chaincode.path)
-        processes.wait_for(lambda: self._server_up(org), f"{name} listening", 20,
-                           self.layout.log_file(name))
-        return True
+                f"--chaincode-id={self.package()}"]
+        action = processes.ensure(self.layout, name, argv, {}, {"listen": port},
+                                  cwd=self.chaincode.path)
+        if action:
+            processes.wait_for(lambda: self._server_up(org), f"{name} listening", 20,
+                               self.layout.log_file(name))
+        return action
 
     def _server_up(self, org: Org) -> bool:
         name = self.server_name(org)
@@ -280,10 +273,10 @@ def deploy(fabric: Fabric, consortium: Consortium, orgs: list[Org]) -> list[str]
     endorsers = [o for o in orgs if o.role in ("lessor", "grid", "regulator")]
     parallel(lambda d_p: d_p[0].install(d_p[1]), [(d, p) for d in deployments for p in peers])
     servers = [(d, o) for d in deployments for o in orgs]
-    for (d, org), started in zip(servers, parallel(lambda d_o: d_o[0].start_server(d_o[1]),
-                                                   servers)):
-        if started:
-            changes.append(f"started {d.server_name(org)}")
+    for (d, org), action in zip(servers, parallel(lambda d_o: d_o[0].start_server(d_o[1]),
+                                                  servers)):
+        if action:
+            changes.append(f"{action} {d.server_name(org)}")
     for defined in parallel(lambda d: d.define(orgs), deployments):
         changes += defined
     for d, roles_set in zip(deployments, parallel(lambda d: d.set_roles(orgs, endorsers),

@@ -93,16 +93,12 @@ def start(net: "Network") -> list[str]:
         folder(net.layout, org).mkdir(parents=True, exist_ok=True)
         if _ensure_credential(net, org):
             changes.append(f"created dev credential {credential_file(net.layout, org)}")
-        if processes.running_pid(net.layout, name(org)):
-            continue
-        if processes.port_in_use(org.gateway_port, grace=5):
-            raise processes.ProcessError(f"port {org.gateway_port} ({name(org)}) is in use by "
-                                         f"another program")
         argv = [sys.executable, "-m", "gunicorn", "-c", "python:gateway.api.gunicorn_config",
                 "gateway.api.wsgi:app"]
-        processes.start(net.layout, name(org), argv, {**os.environ, **env(net, org)},
-                        cwd=REPO_ROOT)
-        changes.append(f"started {name(org)} on {url(org)}")
+        action = processes.ensure(net.layout, name(org), argv, env(net, org),
+                                  {"listen": org.gateway_port}, cwd=REPO_ROOT)
+        if action:
+            changes.append(f"{action} {name(org)} on {url(org)}")
     for org in net.member_orgs():
         if org.gateway_port:
             processes.wait_for(lambda: healthy(org), f"{name(org)} /health", 30,

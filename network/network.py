@@ -77,8 +77,9 @@ class Network:
             self.write_profile(org)
 
         for orderer in self.consortium.orderers:
-            if nodes.start_orderer(fabric, orderer):
-                changes.append(f"started {orderer.id}")
+            action = nodes.start_orderer(fabric, orderer)
+            if action:
+                changes.append(f"{action} {orderer.id}")
         for orderer in self.consortium.orderers:
             nodes.wait_healthy(self.layout, orderer)
         joined_before = self._channel_state_marker()
@@ -86,8 +87,9 @@ class Network:
 
         peers = self.member_peers()
         for peer in peers:
-            if nodes.start_peer(fabric, peer):
-                changes.append(f"started {peer.id}")
+            action = nodes.start_peer(fabric, peer)
+            if action:
+                changes.append(f"{action} {peer.id}")
         for peer in peers:
             nodes.wait_healthy(self.layout, peer)
         channel.join_peers(fabric, self.consortium, peers)

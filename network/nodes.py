@@ -8,7 +8,6 @@ which Fabric cannot read from the environment.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import yaml
@@ -20,6 +19,8 @@ from .fabric import Fabric
 BUILDER_DIR = REPO_ROOT / "network" / "builder"
 BUILDER_NAME = "carbonlease-ccaas"
 START_TIMEOUT = 30.0
+# Fabric's default log format colours every line; logs go to files, so plain text.
+LOG_FORMAT = "%{time:2006-01-02 15:04:05.000 MST} %{level:.4s} [%{module}] %{shortfunc} -> %{message}"
 
 
 def write_configs(fabric: Fabric) -> None:
@@ -45,7 +46,8 @@ def orderer_env(layout: Layout, orderer: Orderer) -> dict[str, str]:
     tls_files = {"PRIVATEKEY": tls / "server.key", "CERTIFICATE": tls / "server.crt"}
     env = {
         "FABRIC_CFG_PATH": str(layout.home / "config" / "orderer"),
-        "FABRIC_LOGGING_SPEC": "INFO",
+        "FABRIC_LOGGING_SPEC": "INFO:grpc=WARNING",
+        "FABRIC_LOGGING_FORMAT": LOG_FORMAT,
         "ORDERER_GENERAL_LISTENADDRESS": HOST,
         "ORDERER_GENERAL_LISTENPORT": str(orderer.port),
         "ORDERER_GENERAL_LOCALMSPID": orderer.org.msp_id,
@@ -92,7 +94,8 @@ def peer_env(layout: Layout, peer: Peer) -> dict[str, str]:
     bootstrap = org.peers[1] if len(org.peers) > 1 and peer is org.peers[0] else org.peers[0]
     return {
         "FABRIC_CFG_PATH": str(layout.home / "config" / "peer"),
-        "FABRIC_LOGGING_SPEC": "INFO:gossip=WARNING",
+        "FABRIC_LOGGING_SPEC": "INFO:gossip,grpc=WARNING",
+        "FABRIC_LOGGING_FORMAT": LOG_FORMAT,
         "CORE_PEER_ID": peer.id,
         "CORE_PEER_ADDRESS": peer.endpoint,
         "CORE_PEER_LISTENADDRESS": peer.endpoint,
@@ -126,33 +129,16 @@ def peer_env(layout: Layout, peer: Peer) -> dict[str, str]:
     }
 
 
-def _check_ports_free(ports: dict[str, int], what: str) -> None:
-    for kind, port in ports.items():
-        if processes.port_in_use(port, grace=5):
-            raise processes.ProcessError(
-                f"port {port} ({what} {kind}) is in use by another program; free it or start "
-                f"with a different --port-offset")
+def start_orderer(fabric: Fabric, orderer: Orderer) -> str | None:
+    """Keep the orderer running with its current configuration: "started", "restarted", or
+    None when it already ran so."""
+    return processes.ensure(fabric.layout, orderer.id, [str(fabric.bin_dir / "orderer")],
+                            orderer_env(fabric.layout, orderer), orderer.ports)
 
 
-def start_orderer(fabric: Fabric, orderer: Orderer) -> bool:
-    """Start the orderer unless ours is already running. True if it was started."""
-    layout = fabric.layout
-    if processes.running_pid(layout, orderer.id):
-        return False
-    _check_ports_free(orderer.ports, orderer.id)
-    processes.start(layout, orderer.id, [str(fabric.bin_dir / "orderer")],
-                    {**os.environ, **orderer_env(layout, orderer)})
-    return True
-
-
-def start_peer(fabric: Fabric, peer: Peer) -> bool:
-    layout = fabric.layout
-    if processes.running_pid(layout, peer.id):
-        return False
-    _check_ports_free(peer.ports, peer.id)
-    processes.start(layout, peer.id, [str(fabric.bin_dir / "peer"), "node", "start"],
-                    {**os.environ, **peer_env(layout, peer)})
-    return True
+def start_peer(fabric: Fabric, peer: Peer) -> str | None:
+    return processes.ensure(fabric.layout, peer.id, [str(fabric.bin_dir / "peer"), "node", "start"],
+                            peer_env(fabric.layout, peer), peer.ports)
 
 
 def wait_healthy(layout: Layout, node: Node) -> None:

@@ -117,8 +117,9 @@ def add_org(net: Network, msp_id: str, signer_ids: list[str] | None = None) -> l
         changes.append(f"added {msp_id} to the channel config")
 
     for peer in org.peers:
-        if nodes.start_peer(fabric, peer):
-            changes.append(f"started {peer.id}")
+        action = nodes.start_peer(fabric, peer)
+        if action:
+            changes.append(f"{action} {peer.id}")
     for peer in org.peers:
         nodes.wait_healthy(net.layout, peer)
     net.record_joined(msp_id)

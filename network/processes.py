@@ -6,6 +6,7 @@ another program after a reboot or crash is never mistaken for ours.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -46,8 +47,29 @@ def running_pid(layout: Layout, name: str) -> int | None:
     return None if state == "Z" else pid
 
 
+def ensure(layout: Layout, name: str, argv: list[str], own_env: dict[str, str],
+           ports: dict[str, int], cwd: Path | None = None) -> str | None:
+    """Keep ``name`` running with exactly this command and node-specific environment.
+    Returns "started", "restarted" (it ran with another configuration), or None (unchanged).
+    Raises if one of ``ports`` is taken by another program."""
+    fingerprint = hashlib.sha256(json.dumps([argv, own_env, str(cwd)], sort_keys=True)
+                                 .encode()).hexdigest()
+    action = "started"
+    if running_pid(layout, name):
+        if json.loads(layout.pid_file(name).read_text()).get("fingerprint") == fingerprint:
+            return None
+        stop(layout, name)
+        action = "restarted"
+    for kind, port in ports.items():
+        if port_in_use(port, grace=5):
+            raise ProcessError(f"port {port} ({name} {kind}) is in use by another program; "
+                               f"free it or start with a different --port-offset")
+    start(layout, name, argv, {**os.environ, **own_env}, cwd, fingerprint)
+    return action
+
+
 def start(layout: Layout, name: str, argv: list[str], env: dict[str, str],
-          cwd: Path | None = None) -> int:
+          cwd: Path | None = None, fingerprint: str | None = None) -> int:
     """Start ``argv`` detached (own session, so a terminal's Ctrl-C does not reach it),
     logging to the node's log file, and record its pid."""
     log_path = layout.log_file(name)
@@ -65,7 +87,7 @@ def start(layout: Layout, name: str, argv: list[str], env: dict[str, str],
             break
         time.sleep(0.01)
     layout.pid_file(name).write_text(json.dumps({"pid": proc.pid, "start_time": start_time,
-                                                 "argv": argv}))
+                                                 "argv": argv, "fingerprint": fingerprint}))
     return proc.pid
 
 

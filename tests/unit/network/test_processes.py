@@ -38,3 +38,30 @@ def test_port_checks(tmp_path):
         assert processes.port_in_use(port)
         assert processes.tcp_open(port)
     assert not processes.tcp_open(port)
+
+
+def test_ensure_restarts_only_on_a_changed_configuration(tmp_path):
+    layout = config.Layout(tmp_path)
+    argv = ["sleep", "30"]
+    try:
+        assert processes.ensure(layout, "node", argv, {"SETTING": "a"}, {}) == "started"
+        first = processes.running_pid(layout, "node")
+        assert processes.ensure(layout, "node", argv, {"SETTING": "a"}, {}) is None
+        assert processes.running_pid(layout, "node") == first
+        assert processes.ensure(layout, "node", argv, {"SETTING": "b"}, {}) == "restarted"
+        assert processes.running_pid(layout, "node") not in (None, first)
+    finally:
+        processes.stop(layout, "node")
+
+
+def test_ensure_names_a_taken_port(tmp_path):
+    import socket
+    import pytest
+    layout = config.Layout(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(processes.ProcessError, match=f"port {port} \\(node listen\\)"):
+            processes.ensure(layout, "node", ["sleep", "30"], {}, {"listen": port})
+    assert processes.running_pid(layout, "node") is None
