@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -129,18 +130,18 @@ class Network:
     # --- down -----------------------------------------------------------------------------
 
     def down(self, purge: bool = False) -> list[str]:
-        stopped = []
+        """Stop every recorded process: clients first (gateways, chaincode servers), then
+        peers, then orderers, so nothing logs errors about a node that is already gone."""
         names = processes.recorded(self.layout)
-        # Clients first (gateways, chaincode servers), then peers, then orderers, so nothing
-        # logs connection errors to a node that is already gone.
-        order = sorted(names, key=lambda n: (n.startswith("orderer"), n.startswith("peer"), n))
+        waves = [[n for n in names if not n.startswith(("peer", "orderer"))],
+                 [n for n in names if n.startswith("peer")],
+                 [n for n in names if n.startswith("orderer")]]
+        stopped = []
         with ThreadPoolExecutor(max_workers=8) as pool:
-            for name, was_running in zip(order, pool.map(
-                    lambda n: processes.stop(self.layout, n), order)):
-                if was_running:
-                    stopped.append(name)
+            for wave in waves:
+                stopped += [name for name, was_running in zip(
+                    wave, pool.map(lambda n: processes.stop(self.layout, n), wave)) if was_running]
         if purge:
-            import shutil
             shutil.rmtree(self.layout.home, ignore_errors=True)
         return stopped
 
