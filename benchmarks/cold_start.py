@@ -12,7 +12,6 @@ removes everything again. Prints the figures; asserts nothing.
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import subprocess
 import sys

@@ -109,9 +109,6 @@ class Consortium:
         raise ConfigError(f"no org {msp_id!r} in the consortium file "
                           f"(known: {', '.join(o.msp_id for o in self.orgs)})")
 
-    def peers(self, include_later: bool = False) -> list[Peer]:
-        return [p for o in self.orgs if include_later or not o.joins_later for p in o.peers]
-
     @property
     def orderers(self) -> list[Orderer]:
         return [o for org in self.orgs for o in org.orderers]
