@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
 
@@ -14,11 +15,12 @@ from .config import Config
 from .idempotency import IdempotencyStore
 from .ledger import Ledger, connect_to_fabric
 from .metrics import Metrics
+from .readmodel import ReadModel
 from .views import (emission_factors, emission_reports, leases, meter_readings, operations,
-                    projects, transactions)
+                    projects, read_model, transactions)
 
 API_BLUEPRINTS = (emission_factors, meter_readings, emission_reports, projects, leases,
-                  transactions)
+                  transactions, read_model)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Services:
     credentials: auth.CredentialStore
     idempotency: IdempotencyStore
     metrics: Metrics
+    read_model: ReadModel
 
 
 class _IdConverter(BaseConverter):
@@ -87,8 +90,17 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
         credentials=auth.CredentialStore(engine),
         idempotency=IdempotencyStore(engine),
         metrics=metrics,
+        read_model=ReadModel(engine, on_applied=lambda chaincode, block:
+                             metrics.read_model_block.labels(chaincode).set(block)),
     )
     app.extensions["carbonlease"] = services
+    if config.read_model_enabled and config.fabric is not None:
+        services.read_model.follow(
+            services.ledger.chaincode_events,
+            on_reconnect=lambda chaincode: metrics.read_model_reconnects.labels(chaincode).inc())
+        # Closing the streams ends the listener threads when the process (the gunicorn worker)
+        # exits; their checkpoints are already durable.
+        atexit.register(services.read_model.stop)
 
     # Order matters: the timer starts before authentication can refuse a request.
     metrics.install(app)

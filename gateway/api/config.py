@@ -33,6 +33,12 @@ Behaviour:
     endorsed and submitted again; default 4.
 ``CARBONLEASE_RETRY_BACKOFF_MS``
     Base of the randomised exponential backoff between those attempts; default 50.
+``CARBONLEASE_READ_MODEL``
+    ``on`` (default) or ``off``: keep the read model behind ``/api/v1/read/...`` up to date by
+    following the chaincode events of the org's peer (one thread per chaincode, resuming from
+    its checkpoint in the database above). ``off`` leaves those routes answering from whatever
+    the database holds. Only read when Fabric is configured. A ``Config`` built in code has it
+    off unless asked (``read_model_enabled=True``), so tests start no threads by accident.
 ``CARBONLEASE_SWAGGER_UI_URL``
     Base URL of the Swagger UI assets the page at ``/api/v1/docs`` loads. Default: the
     public jsDelivr CDN copy of ``swagger-ui-dist`` 5. Ignored when the next one is set.
@@ -82,6 +88,7 @@ class Config:
     retry_backoff_ms: int = 50
     swagger_ui_url: str = DEFAULT_SWAGGER_UI_URL
     swagger_ui_dir: str | None = None
+    read_model_enabled: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -116,4 +123,14 @@ class Config:
             retry_backoff_ms=int(get("RETRY_BACKOFF_MS", "50")),
             swagger_ui_url=get("SWAGGER_UI_URL", DEFAULT_SWAGGER_UI_URL),
             swagger_ui_dir=get("SWAGGER_UI_DIR"),
+            read_model_enabled=_switch("CARBONLEASE_READ_MODEL", get("READ_MODEL", "on")),
         )
+
+
+def _switch(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("on", "true", "yes", "1"):
+        return True
+    if lowered in ("off", "false", "no", "0"):
+        return False
+    raise ValueError(f"{name} must be on or off, not {value!r}")

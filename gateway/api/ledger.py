@@ -144,11 +144,21 @@ class Ledger:
                            f"The gateway cannot open its Fabric connection: {err}",
                            retryable=True) from err
 
-    def _contract(self, chaincode: str):
+    def _chaincode_name(self, chaincode: str) -> str:
         names = {"emission": self._settings.emission_chaincode,
                  "lease": self._settings.lease_chaincode} if self._settings else {}
+        return names.get(chaincode, chaincode)
+
+    def _contract(self, chaincode: str):
         network = self._get_network()
-        return network.get_contract(names.get(chaincode, chaincode))
+        return network.get_contract(self._chaincode_name(chaincode))
+
+    def chaincode_events(self, chaincode: str, checkpoint=None):
+        """A closeable iterator of the chaincode's events (valid transactions only), from just
+        after ``checkpoint`` (block number + transaction id), else from block 0. Failures are
+        raised as they come (gRPC or Fabric errors): the caller decides when to reconnect."""
+        return self._get_network().get_chaincode_events(
+            self._chaincode_name(chaincode), start_block=0, checkpoint=checkpoint)
 
     def evaluate(self, chaincode: str, transaction: str, arguments: Sequence = ()) -> Any:
         contract = self._contract(chaincode)
@@ -201,6 +211,13 @@ class Ledger:
         except fabric_errors.GatewayError as err:
             raise self._translate(err) from err
         return ledger_pb2.BlockchainInfo.FromString(payload).height
+
+    def height_if_reachable(self) -> int | None:
+        """``height()``, or None when Fabric cannot answer now (for status displays)."""
+        try:
+            return self.height()
+        except ApiError:
+            return None
 
     def _decode(self, payload: bytes, transaction: str) -> Any:
         if not payload:

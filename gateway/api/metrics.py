@@ -34,6 +34,14 @@ class Metrics:
             "carbonlease_mvcc_retries_total",
             "Writes endorsed and submitted again after an MVCC or phantom read conflict",
             registry=self.registry)
+        self.read_model_block = prom.Gauge(
+            "carbonlease_read_model_block",
+            "Block of the last chaincode event applied to the read model", ["chaincode"],
+            registry=self.registry)
+        self.read_model_reconnects = prom.Counter(
+            "carbonlease_read_model_reconnects_total",
+            "Times a read-model listener reopened its event stream after it broke",
+            ["chaincode"], registry=self.registry)
 
     def install(self, app: flask.Flask) -> None:
         @app.before_request

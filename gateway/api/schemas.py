@@ -8,6 +8,7 @@ the chaincodes do. Response schemas (records) are the OpenAPI description of wha
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import re
@@ -422,3 +423,144 @@ def committed(record: type[ma.Schema]) -> type[ma.Schema]:
         "block_number": fields.Integer(required=True),
         "result": fields.Nested(record, required=True),
     })
+
+
+# --- read model (off-chain, filtered) -----------------------------------------------------
+
+class ReadBookmark(fields.String):
+    """Opaque to clients: the last id of the previous page, base64url-encoded. Loads to that id
+    (None for the first page); dumps an id (or None on the last page) to the text."""
+
+    default_error_messages = {"invalid_bookmark": "Not a bookmark this API returned."}
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return ""
+        return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text == "":
+            return None
+        if len(text) > 100:  # an id is at most 64 characters
+            raise self.make_error("invalid_bookmark")
+        try:
+            decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        except (ValueError, UnicodeDecodeError) as err:
+            raise self.make_error("invalid_bookmark") from err
+        if re.fullmatch(ID_PATTERN[1:-1], decoded) is None:
+            raise self.make_error("invalid_bookmark")
+        return decoded
+
+
+class ReadPageQuery(PageQuery):
+    bookmark = ReadBookmark(load_default=None, metadata={
+        "description": "from the previous page; empty or absent for the first"})
+
+
+class ReadProjectQuery(ReadPageQuery):
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    owner_msp = Id(metadata={"example": "LessorMSP"})
+
+
+REPORT_STATUSES = ["submitted", "verified", "rejected", "superseded"]
+
+
+class ReadReportQuery(ReadPageQuery):
+    lessee_id = Id()
+    status = fields.String(validate=validate.OneOf(REPORT_STATUSES))
+    period_from = Date(metadata={"description": "reports whose period starts on or after"})
+    period_to = Date(metadata={"description": "reports whose (exclusive) period end is on or "
+                                             "before"})
+
+    @ma.validates_schema
+    def _ordered(self, query, **_):
+        if "period_from" in query and "period_to" in query \
+                and query["period_from"] > query["period_to"]:
+            raise ma.ValidationError("Must not be after period_to.", "period_from")
+
+
+LEASE_STATUSES = ["draft", "active", "terminated", "matured"]
+
+
+class ReadLeaseQuery(ReadPageQuery):
+    status = fields.String(validate=validate.OneOf(LEASE_STATUSES))
+    lessee_id = Id()
+    project_id = Id()
+
+
+class LedgerPosition(ma.Schema):
+    block_number = fields.Integer(required=True, metadata={
+        "description": "block of the last transaction that changed the record"})
+    transaction_id = fields.String(required=True)
+
+
+class ReadProject(Project, LedgerPosition):
+    pass
+
+
+class ReadReport(LedgerPosition):
+    report_id = fields.String(required=True)
+    lessee_id = fields.String(required=True)
+    period_start = fields.String(required=True)
+    period_end = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(REPORT_STATUSES))
+    scope1_kg = fields.Integer(required=True)
+    scope2_kg = fields.Integer(required=True)
+    total_kg = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    supersedes = fields.String(required=True, allow_none=True)
+    superseded_by = fields.String(required=True, allow_none=True)
+    submitted_by_msp = Msp(required=True)
+    submitted_at = Timestamp(required=True)
+    verified_at = Timestamp(required=True, allow_none=True)
+    rejected_at = Timestamp(required=True, allow_none=True)
+
+
+class ReadLease(LedgerPosition):
+    lease_id = fields.String(required=True)
+    lessee_id = fields.String(required=True)
+    project_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(LEASE_STATUSES))
+    principal_fen = fields.Integer(required=True)
+    base_rate_bps = fields.Integer(required=True)
+    term_periods = fields.Integer(required=True)
+    period_months = fields.Integer(required=True)
+    start_date = fields.String(required=True)
+    rate_bps = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "rate of the last fixed period; null while draft"})
+    fixed_through_period = fields.Integer(required=True)
+    paid_through_period = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    activated_at = Timestamp(required=True, allow_none=True)
+    terminated_at = Timestamp(required=True, allow_none=True)
+    matured_at = Timestamp(required=True, allow_none=True)
+
+
+@functools.cache
+def read_page_of(record: type[ma.Schema]) -> type[ma.Schema]:
+    """The chaincodes' page shape, from the read model: plus how current it is."""
+    return type(f"{record.__name__}Page", (page_of(record),), {
+        "bookmark": ReadBookmark(required=True, metadata={
+            "description": "pass as ?bookmark= for the next page; empty on the last page"}),
+        "as_of_block": fields.Integer(required=True, allow_none=True, metadata={
+            "description": "the read model holds every event up to this block (null: none "
+                           "applied yet)"}),
+    })
+
+
+class ReadModelChaincode(ma.Schema):
+    chaincode = fields.String(required=True)
+    listening = fields.Boolean(required=True, metadata={
+        "description": "this gateway is following the chaincode's events now"})
+    block_number = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "block of the last applied event; null before the first"})
+    transaction_id = fields.String(required=True, allow_none=True)
+
+
+class ReadModelStatus(ma.Schema):
+    channel_height = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "blocks on the org's peer (null if it does not answer); blocks after a "
+                       "chaincode's block_number may hold none of its events, so "
+                       "channel_height - 1 - block_number bounds its lag from above"})
+    chaincodes = fields.List(fields.Nested(ReadModelChaincode), required=True)

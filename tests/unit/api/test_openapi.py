@@ -31,6 +31,8 @@ ROUTES = {
     ("post", "/api/v1/leases/{lease_id}/fix-rate"), ("post", "/api/v1/leases/{lease_id}/payments"),
     ("get", "/api/v1/leases/{lease_id}/history"),
     ("get", "/api/v1/transactions/{transaction_id}"),
+    ("get", "/api/v1/read/projects"), ("get", "/api/v1/read/emission-reports"),
+    ("get", "/api/v1/read/leases"), ("get", "/api/v1/read/status"),
 }
 
 
@@ -128,4 +130,6 @@ def test_fuzzed_requests_get_documented_non_5xx_answers(app, network, keys, meth
         calls.append(case.call_and_validate(headers=auth, checks=checks).status_code)
 
     check()
-    assert len(calls) >= 5 and all(400 <= status < 500 for status in calls)
+    # The read model answers from the gateway's database, not from the refusing fake chaincode.
+    lowest = 200 if path.startswith("/api/v1/read/") else 400
+    assert len(calls) >= 5 and all(lowest <= status < 500 for status in calls)
