@@ -7,6 +7,7 @@ database (API credentials, idempotency records) in the run folder. A development
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -33,9 +34,19 @@ def folder(layout: Layout, org: Org):
     return layout.home / "gateways" / org.name
 
 
+def code_version() -> str:
+    """A hash of the gateway's Python sources: part of its configuration fingerprint, so
+    `up` after a code change restarts the gateways (as a new package restarts chaincode)."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO_ROOT / "gateway").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def env(net: "Network", org: Org) -> dict[str, str]:
     client = net.client(org)
     return {
+        "CARBONLEASE_GATEWAY_VERSION": code_version(),
         "CARBONLEASE_MSP_ID": org.msp_id,
         "CARBONLEASE_PEER_ENDPOINT": client["peer_endpoint"],
         "CARBONLEASE_PEER_TLS_CA": client["peer_tls_ca"],
