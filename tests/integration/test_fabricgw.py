@@ -198,7 +198,9 @@ def test_endorsement_policy_failure_raises_commit_error(gateways, consortium, wr
         contract.submit(writer.transaction, arguments=[writer.new_body()],
                         endorsing_organizations=[writer.policy_orgs[0]])
     assert info.value.code == "ENDORSEMENT_POLICY_FAILURE" and info.value.block_number > 0
-    status = network(gateways, consortium).get_transaction_status(info.value.transaction_id)
+    # Asked of the peer that reported the commit: another org's peer may not have the block yet.
+    status = network(gateways, consortium, writer.msp_id).get_transaction_status(
+        info.value.transaction_id)
     assert status.code == "ENDORSEMENT_POLICY_FAILURE"
 
 

@@ -55,20 +55,20 @@ def test_a_killed_chaincode_server_is_restarted_by_up_and_serves(consortium, tes
     _kill(test_network, server)
     result = test_network.tool("up")
     assert f"started {server}" in result.stdout
-    # Regulator's peer must endorse every lease write, so a commit proves its server serves.
+    # Regulator's peer must endorse every lease write, so a commit proves its server serves
+    # endorsements; a query through Regulator's peer proves it serves evaluations.
+    project_id, project = new_project("after-restart")
+    with connect(consortium, "LessorMSP") as gateway:
+        gateway.get_network(consortium["channel"]).get_contract("lease").submit_transaction(
+            "RegisterProject", project)
     with connect(consortium, "RegulatorMSP") as gateway:
         lease = gateway.get_network(consortium["channel"]).get_contract("lease")
-        project_id, project = new_project("after-restart")
-        with connect(consortium, "LessorMSP") as lessor_gateway:
-            lessor_gateway.get_network(consortium["channel"]).get_contract(
-                "lease").submit_transaction("RegisterProject", project)
-        assert json.loads(lease.evaluate_transaction("GetProject", project_id))[
-            "owner_msp"] == "LessorMSP"
+        assert json.loads(lease.evaluate_transaction("GetRoles"))["regulator"] == ["RegulatorMSP"]
 
 
 def test_writes_survive_a_crashed_orderer_and_peer(consortium, test_network):
     """Kill one orderer and one peer while Lessor writes: every acknowledged write is on the
-    ledger exactly once, and `up` brings both back."""
+    ledger exactly once, writing goes on after the crash, and `up` brings both back."""
     orderer = test_network.consortium.org("GridMSP").orderers[0]
     peer = test_network.consortium.org("LessorMSP").peers[1]
     acknowledged, failures = [], []
@@ -85,27 +85,34 @@ def test_writes_survive_a_crashed_orderer_and_peer(consortium, test_network):
                 except Exception as error:  # a write in flight at the crash may fail, visibly
                     failures.append(repr(error))
 
+    def wait_for_acknowledged(count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(acknowledged) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+
     writers = [threading.Thread(target=write) for _ in range(4)]
     for w in writers:
         w.start()
     try:
-        time.sleep(2)
+        wait_for_acknowledged(8, 60)
         _kill(test_network, orderer.id)
         _kill(test_network, peer.id)
-        time.sleep(4)
+        before_crash = len(acknowledged)
+        # Raft keeps a quorum of two, so writing goes on (after a leader election if the
+        # killed orderer led).
+        wait_for_acknowledged(before_crash + 12, 90)
     finally:
         stop.set()
         for w in writers:
             w.join(timeout=120)
-    assert len(acknowledged) > 20, (len(acknowledged), failures[:3])
-    # Raft keeps a quorum of two: writes after the crash are acknowledged too.
-    assert len(failures) < len(acknowledged) / 4, failures[:3]
+    assert len(acknowledged) >= before_crash + 12, (len(acknowledged), before_crash,
+                                                    failures[:3])
 
     result = test_network.tool("up")
     assert f"started {orderer.id}" in result.stdout and f"started {peer.id}" in result.stdout
     tx_ids = [tx for _, tx in acknowledged]
     assert len(set(tx_ids)) == len(tx_ids)
-    with connect(consortium, "RegulatorMSP") as gateway:
+    with connect(consortium, "LessorMSP") as gateway:
         network = gateway.get_network(consortium["channel"])
         lease = network.get_contract("lease")
         for project_id, tx_id in acknowledged:
@@ -115,6 +122,7 @@ def test_writes_survive_a_crashed_orderer_and_peer(consortium, test_network):
 
 
 def test_down_leaves_no_process_behind(test_network):
+    test_network.tool("up")  # whatever an earlier test left stopped runs again
     recorded = {}
     for name in processes.recorded(test_network.layout):
         pid = processes.running_pid(test_network.layout, name)
