@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import threading
+import time
 import uuid
 
 import pytest
@@ -32,6 +33,8 @@ class RestGateway:
     url: str
     keys: dict
     app: object
+    # Every gateway of the test: a write's next step may go through any of them.
+    peers_of_the_test: list = dataclasses.field(default_factory=list)
 
     def call(self, method, path, role="writer", headers=None, **kwargs) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.keys[role]}", **(headers or {})}
@@ -41,7 +44,19 @@ class RestGateway:
         return self.call("GET", path, role, **kwargs)
 
     def post(self, path, json=None, role="writer", **kwargs):
-        return self.call("POST", path, role, json=json, **kwargs)
+        response = self.call("POST", path, role, json=json, **kwargs)
+        if response.ok and "transaction_id" in response.json():
+            self.wait_until_seen_everywhere(response.json()["transaction_id"])
+        return response
+
+    def wait_until_seen_everywhere(self, tx_id, timeout=30.0):
+        """What README tells applications to do before acting through another org's gateway:
+        a write is answered once its own org's peer committed it; the others follow."""
+        deadline = time.monotonic() + timeout
+        for gateway in self.peers_of_the_test:
+            while gateway.get(f"/api/v1/transactions/{tx_id}").status_code == 404:
+                assert time.monotonic() < deadline, f"{tx_id} not committed at {gateway.msp_id}"
+                time.sleep(0.05)
 
 
 def fabric_settings(consortium, msp_id) -> FabricSettings:
@@ -70,6 +85,8 @@ def start_gateways(consortium, tmp_path_factory, **config):
         servers.append(server)
         gateways[msp_id] = RestGateway(msp_id, f"http://127.0.0.1:{server.server_port}", keys,
                                        app)
+    for gateway in gateways.values():
+        gateway.peers_of_the_test = list(gateways.values())
 
     def stop():
         for server in servers:
