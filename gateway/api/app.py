@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import datetime as dt
 import os
 
 import flask
@@ -51,7 +52,8 @@ class _Api(Api):
 
 
 def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> flask.Flask:
-    """``connect(FabricSettings) -> network`` opens the Fabric connection; tests pass a fake."""
+    """``connect(FabricSettings) -> gateway`` opens the Fabric connection (a fabricgw
+    ``Gateway``); tests pass a fake."""
     config = config or Config.from_env()
     app = flask.Flask(__name__)
     local_swagger_ui = _usable_swagger_ui_dir(app, config.swagger_ui_dir)
@@ -88,7 +90,8 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
                       on_fabric_error=lambda code: metrics.fabric_errors.labels(code).inc(),
                       on_retry=metrics.mvcc_retries.inc),
         credentials=auth.CredentialStore(engine),
-        idempotency=IdempotencyStore(engine),
+        idempotency=IdempotencyStore(
+            engine, dt.timedelta(seconds=config.idempotency_stale_after_s)),
         metrics=metrics,
         read_model=ReadModel(engine, on_applied=lambda chaincode, block:
                              metrics.read_model_block.labels(chaincode).set(block)),

@@ -33,6 +33,13 @@ Behaviour:
     endorsed and submitted again; default 4.
 ``CARBONLEASE_RETRY_BACKOFF_MS``
     Base of the randomised exponential backoff between those attempts; default 50.
+``CARBONLEASE_IDEMPOTENCY_STALE_AFTER``
+    Seconds after which a write still pending under an ``Idempotency-Key`` is presumed
+    abandoned by a gateway that died mid-request, so that a retry with the key takes it over
+    and finishes it (at most once: see ``gateway.api.idempotency``) instead of answering 409
+    ``IDEMPOTENCY_IN_PROGRESS`` for ever; default 180, clearly more than any request takes
+    (``CARBONLEASE_TIMEOUT`` below, 120, plus a margin). Raise it with that timeout; taking
+    over a request that is in fact still running stays safe, it only wastes work.
 ``CARBONLEASE_READ_MODEL``
     ``on`` (default) or ``off``: keep the read model behind ``/api/v1/read/...`` up to date by
     following the chaincode events of the org's peer (one thread per chaincode, resuming from
@@ -60,6 +67,7 @@ import os
 from typing import Mapping
 
 DEFAULT_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+DEFAULT_STALE_AFTER_S = 180.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +94,7 @@ class Config:
     database_url: str
     mvcc_retries: int = 4
     retry_backoff_ms: int = 50
+    idempotency_stale_after_s: float = DEFAULT_STALE_AFTER_S
     swagger_ui_url: str = DEFAULT_SWAGGER_UI_URL
     swagger_ui_dir: str | None = None
     read_model_enabled: bool = False
@@ -121,6 +130,8 @@ class Config:
             database_url=get("DATABASE_URL", "sqlite:///carbonlease-gateway.db"),
             mvcc_retries=int(get("MVCC_RETRIES", "4")),
             retry_backoff_ms=int(get("RETRY_BACKOFF_MS", "50")),
+            idempotency_stale_after_s=float(
+                get("IDEMPOTENCY_STALE_AFTER", str(DEFAULT_STALE_AFTER_S))),
             swagger_ui_url=get("SWAGGER_UI_URL", DEFAULT_SWAGGER_UI_URL),
             swagger_ui_dir=get("SWAGGER_UI_DIR"),
             read_model_enabled=_switch("CARBONLEASE_READ_MODEL", get("READ_MODEL", "on")),

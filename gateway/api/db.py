@@ -31,6 +31,18 @@ idempotency_records = sa.Table(
     sa.Column("status_code", sa.Integer, nullable=True),
     sa.Column("body", sa.LargeBinary, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Which request holds a pending key: 1 for the first, one more per takeover after a crash.
+    # Every change a holder makes is conditional on its number, so a superseded holder that
+    # is still alive can no longer write, record or answer for the key.
+    sa.Column("claim_number", sa.Integer, nullable=False, server_default="1"),
+    # When the holder claimed the key; NULL once it gave the key up (the next request with
+    # the key takes over at once instead of waiting for the staleness bound).
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+    # The holder's latest endorsed attempt, recorded before it is sent for ordering, so that a
+    # takeover can finish that very transaction instead of writing a second one.
+    sa.Column("transaction_id", sa.String(64), nullable=True),
+    sa.Column("endorsed_result", sa.LargeBinary, nullable=True),
+    sa.Column("prepared_transaction", sa.LargeBinary, nullable=True),
 )
 
 
@@ -47,4 +59,32 @@ def make_engine(url: str) -> sa.Engine:
             # WAL lets readers (credential checks) proceed while a writer holds the lock.
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
     metadata.create_all(engine)
+    _upgrade_idempotency_records(engine)
     return engine
+
+
+def _missing_columns(engine: sa.Engine, table: sa.Table) -> list[sa.Column]:
+    existing = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+    return [c for c in table.columns if c.name not in existing]
+
+
+def _upgrade_idempotency_records(engine: sa.Engine) -> None:
+    """``create_all`` makes missing tables only: give a table made by an older gateway the
+    columns added since (all nullable or defaulted, so its rows stay valid)."""
+    table = idempotency_records
+    missing = _missing_columns(engine, table)
+    if not missing:
+        return
+    try:
+        with engine.begin() as conn:
+            for column in missing:
+                ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
+            if "claimed_at" in {c.name for c in missing}:
+                # Keys an older gateway left pending were claimed when created: they become
+                # stale by age like any other rather than free at once.
+                conn.execute(table.update().values(claimed_at=table.c.created_at))
+    except sa.exc.DBAPIError:
+        # Another gateway process sharing the database upgraded it at the same moment.
+        if _missing_columns(engine, table):
+            raise

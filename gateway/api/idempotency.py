@@ -12,10 +12,30 @@ peer unavailable, MVCC conflicts beyond the retry bound); then the key is releas
 client's retry really runs. An answer whose outcome is unknown (the write reached the
 orderer but its commit status could not be read) is stored too: a second submission could
 commit the write twice, so the client is told the transaction id to look up instead.
+
+A holder that dies (crash, kill -9, host restart) must not leave its key pending for ever,
+nor may the client's retry simply write again (FixNextRate would fix two periods). So the
+holder records each endorsed attempt (transaction id, chaincode result, prepared transaction)
+in the pending row *before* sending it for ordering, and a request finding the key pending for
+longer than the staleness bound (``Config.idempotency_stale_after_s``) takes the key over
+(a conditional UPDATE: one taker wins, the others get 409) and resumes the write from the
+recorded attempt (``Ledger.submit(resume=...)``): valid on the ledger -> the answer the first
+request would have given (same transaction id, block and result, rebuilt by the view as
+usual); never seen by the ledger -> the very same transaction is sent again, which Fabric
+commits at most once; invalid -> the write did not happen and is made afresh. Without a
+recorded attempt nothing reached the orderer, and the write is made afresh.
+
+This stays at most once even if the "dead" holder was only slow: every change a holder makes
+(recording an attempt, storing the answer, releasing) is conditional on its claim number,
+which a takeover increments, and the takeover itself is conditional on the attempt it read.
+So after a takeover the old holder can no longer send a new attempt, and the taker settles
+exactly the attempt the old holder may have sent. The bound only keeps takers from
+needlessly racing a holder that is still working.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -27,7 +47,9 @@ from werkzeug.exceptions import HTTPException
 
 from . import db
 from .auth import current_principal
+from .config import DEFAULT_STALE_AFTER_S
 from .errors import ApiError
+from .ledger import Attempt
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -56,25 +78,44 @@ def _fingerprint(request: flask.Request) -> str:
     return digest.hexdigest()
 
 
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """This request holds the key; ``resume`` is the attempt a previous holder left behind."""
+
+    key_id: str
+    key: str
+    number: int
+    resume: Attempt | None = None
+
+
 class IdempotencyStore:
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine,
+                 stale_after: dt.timedelta = dt.timedelta(seconds=DEFAULT_STALE_AFTER_S)):
         self._engine = engine
         self._table = db.idempotency_records
+        self._stale_after = stale_after
 
-    def claim(self, key_id: str, key: str, fingerprint: str) -> flask.Response | None:
+    def _row(self, key_id: str, key: str):
+        t = self._table
+        return (t.c.key_id == key_id) & (t.c.idempotency_key == key)
+
+    def _held(self, claim: Claim):
+        return self._row(claim.key_id, claim.key) & (self._table.c.claim_number == claim.number)
+
+    def claim(self, key_id: str, key: str, fingerprint: str) -> Claim | flask.Response:
         """Claim the key for this request; or the stored answer of an earlier one."""
         t = self._table
+        now = dt.datetime.now(dt.timezone.utc)
         try:
             with self._engine.begin() as conn:
                 conn.execute(t.insert().values(
                     key_id=key_id, idempotency_key=key, fingerprint=fingerprint,
-                    state="pending", created_at=dt.datetime.now(dt.timezone.utc)))
-            return None
+                    state="pending", created_at=now, claim_number=1, claimed_at=now))
+            return Claim(key_id, key, 1)
         except sa.exc.IntegrityError:
             pass
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(t).where(
-                t.c.key_id == key_id, t.c.idempotency_key == key)).mappings().first()
+            row = conn.execute(sa.select(t).where(self._row(key_id, key))).mappings().first()
         if row is None:
             # The holder released the key between our insert and our read: it is free again.
             return self.claim(key_id, key, fingerprint)
@@ -83,33 +124,94 @@ class IdempotencyStore:
                            "This Idempotency-Key was already used with a different request.",
                            {"idempotency_key": key})
         if row["state"] == "pending":
-            raise ApiError(409, "IDEMPOTENCY_IN_PROGRESS",
-                           "A request with this Idempotency-Key is still being processed.",
-                           {"idempotency_key": key}, retryable=True, headers={"Retry-After": "1"})
+            return self._take_over(row, now)
         replay = flask.current_app.response_class(
             row["body"], status=row["status_code"], mimetype="application/json")
         replay.headers["Idempotent-Replayed"] = "true"
         return replay
 
-    def complete(self, key_id: str, key: str, response: flask.Response) -> None:
+    def _take_over(self, row, now: dt.datetime) -> Claim:
+        """Hold a pending key whose holder gave up or is presumed dead; else 409."""
+        key_id, key = row["key_id"], row["idempotency_key"]
+        claimed_at = row["claimed_at"]
+        if claimed_at is not None and _aware(claimed_at) > now - self._stale_after:
+            raise _in_progress(key, row["transaction_id"])
+        t = self._table
+        number = row["claim_number"] + 1
+        with self._engine.begin() as conn:
+            # Only if nobody took it over or recorded another attempt since we read the row.
+            won = conn.execute(t.update().where(
+                self._row(key_id, key), t.c.state == "pending",
+                t.c.claim_number == row["claim_number"],
+                t.c.transaction_id.is_not_distinct_from(row["transaction_id"]),
+            ).values(claim_number=number, claimed_at=now)).rowcount == 1
+        if not won:
+            raise _in_progress(key, row["transaction_id"])
+        resume = None
+        if row["transaction_id"] is not None:
+            resume = Attempt(row["transaction_id"], row["endorsed_result"],
+                             row["prepared_transaction"])
+        return Claim(key_id, key, number, resume)
+
+    def record_attempt(self, claim: Claim, attempt: Attempt) -> None:
+        """Remember an endorsed attempt before it is sent for ordering; refuses to let it be
+        sent (409) if another request has taken the key over meanwhile."""
         t = self._table
         with self._engine.begin() as conn:
-            conn.execute(t.update().where(t.c.key_id == key_id, t.c.idempotency_key == key)
+            recorded = conn.execute(t.update().where(self._held(claim)).values(
+                transaction_id=attempt.transaction_id, endorsed_result=attempt.result,
+                prepared_transaction=attempt.prepared)).rowcount == 1
+        if not recorded:
+            raise _in_progress(claim.key, attempt.transaction_id)
+
+    def complete(self, claim: Claim, response: flask.Response) -> None:
+        t = self._table
+        with self._engine.begin() as conn:
+            conn.execute(t.update().where(self._held(claim))
                          .values(state="done", status_code=response.status_code,
                                  body=response.get_data()))
 
     def purge(self, older_than: dt.timedelta) -> int:
-        """Forget records older than ``older_than`` (also pending ones a crashed process left:
-        their keys become usable again). Returns how many were removed."""
+        """Forget records older than ``older_than``, pending ones too (with the attempt they
+        recorded: a retry after that writes afresh, so purge well after the staleness bound).
+        Returns how many were removed."""
         cutoff = dt.datetime.now(dt.timezone.utc) - older_than
         with self._engine.begin() as conn:
             return conn.execute(self._table.delete().where(
                 self._table.c.created_at < cutoff)).rowcount
 
-    def release(self, key_id: str, key: str) -> None:
+    def release(self, claim: Claim) -> None:
+        """Give the key up so the client's retry runs now. Without a recorded attempt nothing
+        reached the orderer and the key is forgotten; with one, the retry must settle that
+        attempt first, so the key stays pending, free for the next request to take over."""
         t = self._table
         with self._engine.begin() as conn:
-            conn.execute(t.delete().where(t.c.key_id == key_id, t.c.idempotency_key == key))
+            conn.execute(t.delete().where(self._held(claim), t.c.transaction_id.is_(None)))
+            conn.execute(t.update().where(self._held(claim)).values(claimed_at=None))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands timestamps back without their zone; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _in_progress(key: str, transaction_id: str | None) -> ApiError:
+    details = {"idempotency_key": key}
+    if transaction_id is not None:
+        details["transaction_id"] = transaction_id
+    return ApiError(409, "IDEMPOTENCY_IN_PROGRESS",
+                    "A request with this Idempotency-Key is still being processed.",
+                    details, retryable=True, headers={"Retry-After": "1"})
+
+
+def submit_options() -> dict:
+    """``Ledger.submit`` keywords for the write of this request: under an Idempotency-Key,
+    resume what a previous holder of the key left and record each attempt before ordering."""
+    claim: Claim | None = flask.g.get("idempotency_claim")
+    if claim is None:
+        return {}
+    store: IdempotencyStore = flask.current_app.extensions["carbonlease"].idempotency
+    return {"resume": claim.resume, "on_endorsed": functools.partial(store.record_attempt, claim)}
 
 
 def idempotent(view):
@@ -125,10 +227,10 @@ def idempotent(view):
                            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters long.",
                            {"headers": {HEADER: ["Invalid length."]}})
         store: IdempotencyStore = flask.current_app.extensions["carbonlease"].idempotency
-        key_id = current_principal().key_id
-        stored = store.claim(key_id, key, _fingerprint(flask.request))
-        if stored is not None:
-            return stored
+        claim = store.claim(current_principal().key_id, key, _fingerprint(flask.request))
+        if isinstance(claim, flask.Response):
+            return claim
+        flask.g.idempotency_claim = claim
         app = flask.current_app
         try:
             response = app.make_response(view(*args, **kwargs))
@@ -139,13 +241,13 @@ def idempotent(view):
             retryable = getattr(exc, "retryable", not isinstance(exc, HTTPException))
             response = app.make_response(app.handle_user_exception(exc))
         except BaseException:
-            # The worker is being stopped mid-request: leave the key free for the retry.
-            store.release(key_id, key)
+            # The worker is being stopped mid-request: leave the key to the retry.
+            store.release(claim)
             raise
         if retryable:
-            store.release(key_id, key)
+            store.release(claim)
         else:
-            store.complete(key_id, key, response)
+            store.complete(claim, response)
         return response
 
     return wrapper

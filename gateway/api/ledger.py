@@ -21,6 +21,13 @@ ordering refused -> 409 ``SUBMIT_FAILED``; committed invalid -> 409 with the val
 (``MVCC_READ_CONFLICT`` / ``PHANTOM_READ_CONFLICT`` once the bounded retries are spent, else
 ``TRANSACTION_INVALID``); submitted but commit status unknown -> 504 ``COMMIT_STATUS_UNKNOWN``
 with the transaction id to look up later.
+
+A write can be resumed after a crash: ``submit`` hands each endorsed attempt (transaction id,
+chaincode result, the prepared transaction) to its caller *before* sending it for ordering,
+and ``submit(..., resume=attempt)`` first settles that attempt. Fabric commits a transaction
+id at most once, so the attempt is looked up and, if the ledger never saw it, the very same
+transaction is sent again instead of a new one; only an attempt the ledger holds as invalid
+is followed by a fresh write.
 """
 
 from __future__ import annotations
@@ -67,6 +74,19 @@ class Committed:
 
 
 @dataclasses.dataclass(frozen=True)
+class Attempt:
+    """An endorsed write about to be sent for ordering: enough to finish it in another process.
+
+    ``prepared`` is the fabricgw ``Transaction.bytes()`` (the endorsed envelope, unsigned):
+    re-submitted, it is signed again by the same identity but keeps its payload and therefore
+    its transaction id, which Fabric commits at most once."""
+
+    transaction_id: str
+    result: bytes
+    prepared: bytes
+
+
+@dataclasses.dataclass(frozen=True)
 class TransactionStatus:
     transaction_id: str
     validation_code: str
@@ -74,7 +94,8 @@ class TransactionStatus:
 
 
 def connect_to_fabric(settings: FabricSettings):
-    """Open the Fabric Gateway connection described by ``settings``; returns its network."""
+    """Open the Fabric Gateway connection described by ``settings``; returns the fabricgw
+    ``Gateway`` (the network of the channel, and stored transactions, are had from it)."""
     from gateway.fabricgw import Gateway, Identity, signers
 
     def read(path):
@@ -96,7 +117,7 @@ def connect_to_fabric(settings: FabricSettings):
         identity=identity,
         signer=signer,
     )
-    return gateway.get_network(settings.channel)
+    return gateway
 
 
 def _argument(value) -> str:
@@ -116,19 +137,22 @@ class Ledger:
         self._backoff = retry_backoff_ms / 1000
         self._on_fabric_error = on_fabric_error
         self._on_retry = on_retry
-        self._network = None
+        self._gateway = None
         self._lock = threading.Lock()
 
     @property
     def msp_id(self) -> str | None:
         return self._settings.msp_id if self._settings else None
 
-    def _get_network(self):
-        if self._network is None:
+    def _get_gateway(self):
+        if self._gateway is None:
             with self._lock:
-                if self._network is None:
-                    self._network = self._open()
-        return self._network
+                if self._gateway is None:
+                    self._gateway = self._open()
+        return self._gateway
+
+    def _get_network(self):
+        return self._get_gateway().get_network(self._settings.channel)
 
     def _open(self):
         if self._settings is None:
@@ -168,17 +192,28 @@ class Ledger:
             raise self._translate(err) from err
         return self._decode(payload, transaction)
 
-    def submit(self, chaincode: str, transaction: str, arguments: Sequence = ()) -> Committed:
+    def submit(self, chaincode: str, transaction: str, arguments: Sequence = (), *,
+               resume: Attempt | None = None,
+               on_endorsed: Callable[[Attempt], None] = lambda attempt: None) -> Committed:
         """Endorse, order and wait for the commit; again on MVCC conflicts, a bounded number
-        of times with randomised exponential backoff (each attempt is a new transaction)."""
+        of times with randomised exponential backoff (each attempt is a new transaction).
+
+        ``on_endorsed`` sees every attempt before it is sent for ordering (if it raises, the
+        attempt is not sent). With ``resume``, an attempt of this same write made earlier
+        (by a process that died) is settled first: its commit is the answer if it is valid;
+        only if the ledger holds it as invalid is the write endorsed afresh."""
+        if resume is not None:
+            committed = self._settle(resume)
+            if committed is not None:
+                return committed
         contract = self._contract(chaincode)
         args = [_argument(a) for a in arguments]
         attempt = 0
         while True:
             try:
-                outcome = contract.submit(transaction, arguments=args)
-                return Committed(outcome.transaction_id, outcome.block_number,
-                                 self._decode(outcome.result, transaction))
+                endorsed = contract.new_proposal(transaction, arguments=args).endorse()
+                on_endorsed(Attempt(endorsed.transaction_id, endorsed.result, endorsed.bytes()))
+                return self._order(endorsed)
             except fabric_errors.CommitError as err:
                 if err.code not in RETRIED_VALIDATION_CODES or attempt == self._mvcc_retries:
                     raise self._translate(err) from err
@@ -189,6 +224,45 @@ class Ledger:
                 time.sleep(self._backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
             except fabric_errors.GatewayError as err:
                 raise self._translate(err) from err
+
+    def _order(self, endorsed) -> Committed:
+        """Send an endorsed fabricgw ``Transaction`` to be ordered; its valid commit."""
+        status = self._ordered_status(endorsed)
+        if not status.successful:
+            raise fabric_errors.CommitError(status.transaction_id, status.code,
+                                            status.block_number)
+        return Committed(status.transaction_id, status.block_number,
+                         self._decode(endorsed.result, endorsed.transaction_id))
+
+    def _ordered_status(self, endorsed):
+        status = endorsed.submit().get_status()
+        if status.code == "DUPLICATE_TXID":
+            # A second copy of a committed transaction: the first copy's status is the answer.
+            return self._get_network().get_transaction_status(endorsed.transaction_id)
+        return status
+
+    def _settle(self, attempt: Attempt) -> Committed | None:
+        """The earlier attempt's commit if it is valid, None if it is invalid on the ledger."""
+        try:
+            status = self._status_or_resubmit(attempt)
+        except fabric_errors.GatewayError as err:
+            raise self._translate(err) from err
+        if not status.successful:
+            log.info("resumed %s is invalid (%s): writing afresh", attempt.transaction_id,
+                     status.code)
+            return None
+        return Committed(status.transaction_id, status.block_number,
+                         self._decode(attempt.result, attempt.transaction_id))
+
+    def _status_or_resubmit(self, attempt: Attempt):
+        """Not on the ledger means never ordered, dropped, or still on its way: sending the
+        same transaction again covers all three, since only one copy of a transaction id
+        commits. A new transaction instead could commit alongside the old one: twice."""
+        try:
+            return self._get_network().get_transaction_status(attempt.transaction_id)
+        except fabric_errors.NotFoundError:
+            log.info("resubmitting %s, which the ledger has not seen", attempt.transaction_id)
+            return self._ordered_status(self._get_gateway().new_transaction(attempt.prepared))
 
     def transaction_status(self, transaction_id: str) -> TransactionStatus:
         network = self._get_network()

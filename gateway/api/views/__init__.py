@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from .. import schemas
 from ..auth import requires_role
-from ..idempotency import HEADER_DOC, idempotent
+from ..idempotency import HEADER_DOC, idempotent, submit_options
 from ..ledger import Committed, Ledger
 
 EMISSION = "emission"
@@ -25,8 +25,9 @@ def query(chaincode: str, transaction: str, *arguments):
 
 
 def commit(chaincode: str, transaction: str, *arguments) -> Committed:
-    """A write, returned once committed valid (MVCC conflicts retried in the ledger)."""
-    return ledger().submit(chaincode, transaction, arguments)
+    """A write, returned once committed valid (MVCC conflicts retried in the ledger; under an
+    Idempotency-Key, resumed from what a crashed earlier request left)."""
+    return ledger().submit(chaincode, transaction, arguments, **submit_options())
 
 
 def reads(blp: Blueprint, answer, *, query_args=None):

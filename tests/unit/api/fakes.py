@@ -12,6 +12,7 @@ import threading
 import grpc
 
 from gateway.fabricgw import errors
+from gateway.fabricgw.commit import Status
 
 
 @dataclasses.dataclass
@@ -20,14 +21,6 @@ class Call:
     transaction: str
     arguments: list
     kind: str  # "evaluate" or "submit"
-
-
-@dataclasses.dataclass(frozen=True)
-class Submitted:
-    result: bytes
-    transaction_id: str
-    block_number: int
-    status: str = "VALID"
 
 
 def chaincode_error(code: str, message: str = "refused") -> errors.EndorseError:
@@ -46,21 +39,63 @@ class FakeContract:
     def evaluate(self, transaction, arguments=()):
         return self._network.run(self.name, transaction, list(arguments), "evaluate")
 
-    def submit(self, transaction, arguments=()):
-        result = self._network.run(self.name, transaction, list(arguments), "submit")
-        return self._network.commit(result)
+    def new_proposal(self, transaction, arguments=()):
+        return FakeProposal(self._network, self.name, transaction, list(arguments))
+
+
+class FakeProposal:
+    def __init__(self, network: "FakeNetwork", chaincode, transaction, arguments):
+        self._network = network
+        self._call = (chaincode, transaction, arguments)
+        self.transaction_id = network.new_transaction_id()
+
+    def endorse(self):
+        """Runs the handler; whatever it raises (a refusal, but also a commit failure) is
+        raised here, before the attempt is recorded or ordered."""
+        result = self._network.run(*self._call, "submit")
+        return FakeTransaction(self._network, self.transaction_id, result)
+
+
+class FakeTransaction:
+    """An endorsed transaction; ``bytes()`` round-trips through ``FakeNetwork.new_transaction``."""
+
+    def __init__(self, network: "FakeNetwork", transaction_id: str, result: bytes):
+        self._network = network
+        self.transaction_id = transaction_id
+        self.result = result
+
+    def bytes(self) -> bytes:
+        return json.dumps({"transaction_id": self.transaction_id,
+                           "result": self.result.decode()}).encode()
+
+    def submit(self):
+        return self._network.order(self.transaction_id)
+
+
+class FakeCommit:
+    def __init__(self, status: Status):
+        self._status = status
+
+    def get_status(self) -> Status:
+        return self._status
 
 
 class FakeNetwork:
-    """``handlers[(chaincode, transaction)]`` is called with the argument list and returns a
+    """Stands in for the fabricgw Gateway and its Network alike (``get_network`` returns it).
+
+    ``handlers[(chaincode, transaction)]`` is called with the argument list and returns a
     JSON-able answer, bytes, or raises; unset transactions use ``defaults[kind]``, which
-    answers ``{}``."""
+    answers ``{}``. Ordered transactions commit VALID in a new block (``statuses`` by id); a
+    second copy of a committed id is ``DUPLICATE_TXID``, as on Fabric. ``crash`` (``"before ordering"`` or ``"after
+    ordering"``) makes the next submission stop the process there (SystemExit)."""
 
     def __init__(self):
         self.handlers = {}
         self.defaults = {"evaluate": lambda args: {}, "submit": lambda args: {}}
         self.calls: list[Call] = []
+        self.ordered: list[str] = []
         self.statuses = {}
+        self.crash = None
         self.events = EventSource()
         self.event_requests = []
         self._blocks = itertools.count(10)
@@ -70,8 +105,19 @@ class FakeNetwork:
     def on(self, chaincode, transaction, handler):
         self.handlers[(chaincode, transaction)] = handler
 
+    def get_network(self, channel):
+        return self
+
     def get_contract(self, name):
         return FakeContract(self, name)
+
+    def new_transaction(self, data: bytes) -> FakeTransaction:
+        fields = json.loads(data)
+        return FakeTransaction(self, fields["transaction_id"], fields["result"].encode())
+
+    def new_transaction_id(self) -> str:
+        with self._lock:
+            return hashlib.sha256(str(next(self._tx)).encode()).hexdigest()
 
     def get_chaincode_events(self, chaincode_name, start_block=None, checkpoint=None):
         self.event_requests.append((chaincode_name, start_block, checkpoint))
@@ -84,20 +130,29 @@ class FakeNetwork:
         answer = handler(arguments)
         return answer if isinstance(answer, bytes) else json.dumps(answer).encode()
 
-    def commit(self, result: bytes) -> Submitted:
+    def order(self, tx_id: str) -> FakeCommit:
+        self._crash_if("before ordering")
         with self._lock:
-            tx_id = hashlib.sha256(str(next(self._tx)).encode()).hexdigest()
+            self.ordered.append(tx_id)
             block = next(self._blocks)
-        self.statuses[tx_id] = ("VALID", block)
-        return Submitted(result, tx_id, block)
+            code = "DUPLICATE_TXID" if tx_id in self.statuses else "VALID"
+            self.statuses.setdefault(tx_id, (code, block))
+        self._crash_if("after ordering")
+        return FakeCommit(Status(tx_id, code, block))
+
+    def _crash_if(self, moment):
+        if self.crash == moment:
+            self.crash = None
+            raise SystemExit(f"gateway stopped {moment}")
 
     def get_transaction_status(self, tx_id):
         if tx_id not in self.statuses:
             raise errors.NotFoundError(tx_id)
         code, block = self.statuses[tx_id]
-        return dataclasses.make_dataclass("Status", ["code", "block_number"])(code, block)
+        return Status(tx_id, code, block)
 
     def submits(self, transaction=None):
+        """Endorsed writes (each a new transaction; re-submissions of one are in ``ordered``)."""
         return [c for c in self.calls
                 if c.kind == "submit" and (transaction is None or c.transaction == transaction)]
 

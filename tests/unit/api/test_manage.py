@@ -62,12 +62,12 @@ def test_database_url_from_the_environment(tmp_path, monkeypatch):
 def test_purge_idempotency(tmp_path):
     import datetime as dt
 
-    from gateway.api.idempotency import IdempotencyStore
+    from gateway.api.idempotency import Claim, IdempotencyStore
 
     url = f"sqlite:///{tmp_path}/g.db"
     store = IdempotencyStore(make_engine(url))
-    assert store.claim("k", "old", "f") is None
+    assert store.claim("k", "old", "f") == Claim("k", "old", 1)
     assert store.purge(dt.timedelta(hours=-1)) == 1  # everything is older than "in an hour"
-    assert store.claim("k", "old", "f") is None  # the key is free again
+    assert store.claim("k", "old", "f") == Claim("k", "old", 1)  # the key is free again
     result = run(url, "purge-idempotency", "--older-than-hours", "1")
     assert result.exit_code == 0 and "removed 0" in result.output
