@@ -6,7 +6,7 @@ import {
 } from '@carbonlease/common';
 import { leaseKey } from './keys';
 import { readProject } from './projects';
-import { AdjustmentBasis, adjustmentFromPeriod, computeSchedule, ScheduleRow } from './schedule';
+import { adjustmentFromPeriod, computeSchedule, RateAdjustment, ScheduleRow } from './schedule';
 import { LeaseTerms, parseTerms, periodRange } from './terms';
 
 export const EMISSION_CHAINCODE = 'emission';
@@ -14,19 +14,13 @@ export const EMISSION_CHAINCODE = 'emission';
 export type LeaseStatus = 'draft' | 'active' | 'matured' | 'terminated';
 
 /** A fixed rate with every input needed to recompute it. */
-export interface Adjustment {
+export interface Adjustment extends RateAdjustment {
     period: number;
     based_on_period: number;
     period_start: string;
     period_end: string;
     report_id: string | null;
     verified_kg: number | null;
-    target_kg: number;
-    performance_bps: number | null;
-    tier_min_performance_bps: number | null;
-    basis: AdjustmentBasis;
-    adjustment_bps: number;
-    rate_bps: number;
     fixed_at: string;
 }
 
