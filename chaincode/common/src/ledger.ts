@@ -1,6 +1,6 @@
 import { Context } from 'fabric-contract-api';
 import { CalendarDate } from './dates';
-import { fromBytes, Json, toBytes } from './json';
+import { canonicalJson, fromBytes, Json, toBytes } from './json';
 import { parseIntArg } from './validate';
 
 /** Ledger helpers shared by both chaincodes. The transaction timestamp is the only clock. */
@@ -27,8 +27,14 @@ export async function writeJson(ctx: Context, key: string, value: Json): Promise
     await ctx.stub.putState(key, toBytes(value));
 }
 
-export function emit(ctx: Context, name: string, payload: Json): void {
-    ctx.stub.setEvent(name, toBytes(payload));
+/**
+ * The end of every write: Fabric keeps one event per transaction, and ours carries exactly the
+ * canonical JSON the transaction answers, so an event listener sees what the submitter saw.
+ */
+export function answerWithEvent(ctx: Context, eventName: string, result: Json): string {
+    const answer = canonicalJson(result);
+    ctx.stub.setEvent(eventName, Buffer.from(answer, 'utf8'));
+    return answer;
 }
 
 export interface HistoryEntry {

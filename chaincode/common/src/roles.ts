@@ -3,7 +3,7 @@ import { KeyEndorsementPolicy } from 'fabric-shim';
 import { ChaincodeError, forbidden } from './errors';
 import { Caller, callerOf, requireAdmin, requireClientOrAdmin } from './identity';
 import { canonicalJson } from './json';
-import { emit, readJson, txClock, writeJson } from './ledger';
+import { answerWithEvent, readJson, txClock, writeJson } from './ledger';
 import { parseObjectArg, readArray, readMspId } from './validate';
 
 /**
@@ -75,8 +75,7 @@ export async function setRoles(ctx: Context, rolesJson: string): Promise<string>
     const policy = new KeyEndorsementPolicy();
     policy.addOrgs('PEER', ...new Set([...config.lessor, ...config.regulator]));
     await ctx.stub.setStateValidationParameter(ROLES_KEY, policy.getPolicy());
-    emit(ctx, 'RolesSet', config);
-    return canonicalJson(config);
+    return answerWithEvent(ctx, 'RolesSet', config);
 }
 
 export async function getRoles(ctx: Context): Promise<string> {

@@ -1,6 +1,6 @@
 import { Context } from 'fabric-contract-api';
 import {
-    alreadyExists, canonicalJson, emit, invalidArgument, isAbsent, notFound, parseIntArg, parseObjectArg,
+    alreadyExists, answerWithEvent, canonicalJson, invalidArgument, isAbsent, notFound, parseIntArg, parseObjectArg,
     readId, readInt, readJson, readText, requireRole, txClock, writeJson,
 } from '@carbonlease/common';
 import { factorKey } from './keys';
@@ -64,8 +64,7 @@ export async function publishFactor(ctx: Context, factorJson: string): Promise<s
         history,
     };
     await writeJson(ctx, key, factor);
-    emit(ctx, 'FactorPublished', factor);
-    return canonicalJson(factor);
+    return answerWithEvent(ctx, 'FactorPublished', factor);
 }
 
 export async function readFactor(ctx: Context, region: string, year: number): Promise<Factor> {

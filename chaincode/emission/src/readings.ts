@@ -1,6 +1,6 @@
 import { Context } from 'fabric-contract-api';
 import {
-    alreadyExists, canonicalJson, emit, formatDate, invalidArgument, notFound, parseDate, parseObjectArg,
+    alreadyExists, answerWithEvent, canonicalJson, formatDate, invalidArgument, notFound, parseDate, parseObjectArg,
     previousDay, readId, readInt, readJson, requireRole, txClock, writeJson,
 } from '@carbonlease/common';
 import { readingKey } from './keys';
@@ -65,8 +65,7 @@ export async function submitMeterReading(ctx: Context, readingJson: string): Pro
         submitted_at: txClock(ctx).iso,
     };
     await writeJson(ctx, key, reading);
-    emit(ctx, 'MeterReadingSubmitted', reading);
-    return canonicalJson(reading);
+    return answerWithEvent(ctx, 'MeterReadingSubmitted', reading);
 }
 
 export async function readReading(ctx: Context, readingId: string): Promise<MeterReading> {

@@ -1,6 +1,6 @@
 import { Context } from 'fabric-contract-api';
 import {
-    alreadyExists, canonicalJson, emit, formatDate, invalidArgument, invalidState, isAbsent, MAX_EMISSIONS_KG,
+    alreadyExists, answerWithEvent, canonicalJson, formatDate, invalidArgument, invalidState, isAbsent, MAX_EMISSIONS_KG,
     notFound, pageOf, parseDate, parseObjectArg, parsePageSize, readArray, readId, readInt, readJson,
     readSha256, readText, requireRole, roundHalfAwayFromZero, toSafeNumber, txClock, writeJson,
 } from '@carbonlease/common';
@@ -173,8 +173,7 @@ export async function submitReport(ctx: Context, reportJson: string): Promise<st
     }
     await writeJson(ctx, reportByLesseeKey(ctx, lesseeId, reportId), reportKey(ctx, reportId));
     await writeJson(ctx, reportByPeriodKey(ctx, lesseeId, start, end), reportId);
-    emit(ctx, 'ReportSubmitted', report);
-    return canonicalJson(report);
+    return answerWithEvent(ctx, 'ReportSubmitted', report);
 }
 
 async function readSubmittedReport(ctx: Context, reportIdArg: string): Promise<Report> {
@@ -198,8 +197,7 @@ export async function verifyReport(ctx: Context, reportIdArg: string): Promise<s
     const verified: Report = { ...report, status: 'verified', verified_by_msp: caller.mspId, verified_at: txClock(ctx).iso };
     await writeJson(ctx, reportKey(ctx, report.report_id), verified);
     await writeJson(ctx, verifiedKey, reportKey(ctx, report.report_id));
-    emit(ctx, 'ReportVerified', verified);
-    return canonicalJson(verified);
+    return answerWithEvent(ctx, 'ReportVerified', verified);
 }
 
 export async function rejectReport(ctx: Context, reportIdArg: string, reasonArg: string): Promise<string> {
@@ -211,8 +209,7 @@ export async function rejectReport(ctx: Context, reportIdArg: string, reasonArg:
         ...report, status: 'rejected', rejected_by_msp: caller.mspId, rejected_at: txClock(ctx).iso, rejection_reason: reason,
     };
     await writeJson(ctx, reportKey(ctx, report.report_id), rejected);
-    emit(ctx, 'ReportRejected', rejected);
-    return canonicalJson(rejected);
+    return answerWithEvent(ctx, 'ReportRejected', rejected);
 }
 
 export async function getReport(ctx: Context, reportIdArg: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { Context } from 'fabric-contract-api';
 import {
-    alreadyExists, canonicalJson, emit, formatDate, invalidArgument, invalidState, keyHistory, MAX_EMISSIONS_KG,
+    alreadyExists, answerWithEvent, canonicalJson, formatDate, invalidArgument, invalidState, keyHistory, MAX_EMISSIONS_KG,
     notFound, parseDate, parseIntArg, parseObjectArg, readId, readJson, readText, requireRole, TxClock, txClock,
     writeJson,
 } from '@carbonlease/common';
@@ -75,8 +75,7 @@ function requireStatus(lease: Lease, ...allowed: LeaseStatus[]): void {
 
 async function saveLease(ctx: Context, lease: Lease, eventName: string): Promise<string> {
     await writeJson(ctx, leaseKey(ctx, lease.lease_id), lease);
-    emit(ctx, eventName, lease);
-    return canonicalJson(lease);
+    return answerWithEvent(ctx, eventName, lease);
 }
 
 export async function createLease(ctx: Context, leaseJson: string): Promise<string> {
@@ -227,8 +226,7 @@ export async function fixNextRate(ctx: Context, leaseIdArg: string): Promise<str
     };
     await writeJson(ctx, leaseKey(ctx, leaseId), updated);
     const result = { lease_id: leaseId, ...adjustment };
-    emit(ctx, 'RateFixed', result);
-    return canonicalJson(result);
+    return answerWithEvent(ctx, 'RateFixed', result);
 }
 
 /**
@@ -279,6 +277,5 @@ export async function recordPayment(
     };
     await writeJson(ctx, leaseKey(ctx, leaseId), updated);
     const result = { ...payment, lease_status: updated.status };
-    emit(ctx, 'PaymentRecorded', result);
-    return canonicalJson(result);
+    return answerWithEvent(ctx, 'PaymentRecorded', result);
 }

@@ -1,6 +1,6 @@
 import { Context } from 'fabric-contract-api';
 import {
-    allOf, alreadyExists, canonicalJson, emit, MAX_EMISSIONS_KG, notFound, pageOf, parseObjectArg, parsePageSize,
+    allOf, alreadyExists, answerWithEvent, canonicalJson, MAX_EMISSIONS_KG, notFound, pageOf, parseObjectArg, parsePageSize,
     readEnum, readId, readInt, readJson, readText, requireRole, txClock, writeJson,
 } from '@carbonlease/common';
 import { INTEREST, interestKey, PROJECT, projectKey } from './keys';
@@ -59,8 +59,7 @@ export async function registerProject(ctx: Context, projectJson: string): Promis
         registered_at: txClock(ctx).iso,
     };
     await writeJson(ctx, key, project);
-    emit(ctx, 'ProjectRegistered', project);
-    return canonicalJson(project);
+    return answerWithEvent(ctx, 'ProjectRegistered', project);
 }
 
 export async function getProject(ctx: Context, projectIdArg: string): Promise<string> {
@@ -88,8 +87,7 @@ export async function expressInterest(ctx: Context, projectIdArg: string, intere
         expressed_at: txClock(ctx).iso,
     };
     await writeJson(ctx, interestKey(ctx, projectId, caller.mspId), interest);
-    emit(ctx, 'InterestExpressed', interest);
-    return canonicalJson(interest);
+    return answerWithEvent(ctx, 'InterestExpressed', interest);
 }
 
 export async function listInterests(ctx: Context, projectIdArg: string): Promise<string> {
