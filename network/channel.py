@@ -117,14 +117,18 @@ def orderer_channels(fabric: Fabric, orderer) -> list[str]:
     return [c["name"] for c in listing.get("channels") or []]
 
 
-def join_orderers(fabric: Fabric, consortium: Consortium) -> None:
+def join_orderers(fabric: Fabric, consortium: Consortium) -> list[str]:
+    """Join every orderer not yet serving the channel; the ids of those joined."""
     block = genesis_block(fabric, consortium)
+    joined = []
     for orderer in consortium.orderers:
         if consortium.channel in orderer_channels(fabric, orderer):
             continue
         progress(f"joining {orderer.id} to {consortium.channel}")
         fabric.osnadmin(orderer, ["channel", "join", "--channelID", consortium.channel,
                                   "--config-block", block])
+        joined.append(orderer.id)
+    return joined
 
 
 def peer_channels(fabric: Fabric, peer) -> list[str]:
@@ -150,8 +154,11 @@ def fetch_block(fabric: Fabric, consortium: Consortium, org: Org, which: str, pa
             time.sleep(0.5)
 
 
-def join_peers(fabric: Fabric, consortium: Consortium, peers) -> None:
+def join_peers(fabric: Fabric, consortium: Consortium, peers) -> list[str]:
+    """Join every peer not yet on the channel, from block 0 fetched from an orderer (the peer
+    then pulls and validates every later block); the ids of those joined."""
     block0 = fabric.layout.channel_dir / f"{consortium.channel}-0.block"
+    joined = []
     for peer in peers:
         if consortium.channel in peer_channels(fabric, peer):
             continue
@@ -159,6 +166,8 @@ def join_peers(fabric: Fabric, consortium: Consortium, peers) -> None:
             fetch_block(fabric, consortium, peer.org, "0", str(block0))
         progress(f"joining {peer.id} to {consortium.channel}")
         fabric.run("peer", ["channel", "join", "-b", str(block0)], env=fabric.peer_env(peer))
+        joined.append(peer.id)
+    return joined
 
 
 def height(fabric: Fabric, consortium: Consortium, peer) -> int:

@@ -83,21 +83,21 @@ class Network:
                 changes.append(f"{action} {orderer.id}")
         for orderer in self.consortium.orderers:
             nodes.wait_healthy(self.layout, orderer)
-        joined_before = self._channel_state_marker()
-        channel.join_orderers(fabric, self.consortium)
+        changes += [f"joined {o} to {self.consortium.channel}"
+                    for o in channel.join_orderers(fabric, self.consortium)]
+        return changes + self.run_peers(fabric, self.member_peers())
 
-        peers = self.member_peers()
+    def run_peers(self, fabric: Fabric, peers) -> list[str]:
+        """Peers running with their current configuration and joined to the channel."""
+        changes = []
         for peer in peers:
             action = nodes.start_peer(fabric, peer)
             if action:
                 changes.append(f"{action} {peer.id}")
         for peer in peers:
             nodes.wait_healthy(self.layout, peer)
-        channel.join_peers(fabric, self.consortium, peers)
-        if not joined_before:
-            changes.append(f"created channel {self.consortium.channel}")
-            self._mark_channel_created()
-        return changes
+        return changes + [f"joined {p} to {self.consortium.channel}"
+                          for p in channel.join_peers(fabric, self.consortium, peers)]
 
     def wait_for_gossip(self, peers, timeout: float = 90.0) -> None:
         """Wait until every peer knows every other member peer through gossip: the Gateway
@@ -112,12 +112,6 @@ class Network:
         if not everyone_known():
             progress(f"waiting for gossip: every peer to know the {expected} others")
             processes.wait_for(everyone_known, "gossip membership", timeout)
-
-    def _channel_state_marker(self) -> bool:
-        return (self.layout.channel_dir / "created").exists()
-
-    def _mark_channel_created(self) -> None:
-        (self.layout.channel_dir / "created").write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
 
     def write_profile(self, org: Org) -> Path:
         folder = self.layout.profiles_dir

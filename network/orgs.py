@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from . import chaincode, channel, crypto, nodes
+from . import chaincode, channel, crypto
 from .config import ConfigError, Org
 from .fabric import FabricCommandError
 from .log import progress
@@ -116,17 +116,11 @@ def add_org(net: Network, msp_id: str, signer_ids: list[str] | None = None) -> l
         submit_config_update(net, envelope, signers)
         changes.append(f"added {msp_id} to the channel config")
 
-    for peer in org.peers:
-        action = nodes.start_peer(fabric, peer)
-        if action:
-            changes.append(f"{action} {peer.id}")
-    for peer in org.peers:
-        nodes.wait_healthy(net.layout, peer)
     net.record_joined(msp_id)
-    # The new peer joins from block 0 and pulls the chain from the orderers: the ledger is
-    # small here, and this replays (and so validates) every block rather than trusting a
-    # snapshot made by another org.
-    channel.join_peers(fabric, net.consortium, org.peers)
+    # The new peer joins from block 0 and pulls the chain from the orderers, not from a
+    # snapshot: the ledger is small here, and replaying validates every block rather than
+    # trusting a snapshot made by another org.
+    changes += net.run_peers(fabric, org.peers)
     net.wait_for_gossip(net.member_peers())
     changes += chaincode.deploy(fabric, net.consortium, net.member_orgs())
     progress(f"{msp_id} is a member; took {time.monotonic() - started:.1f} s")
