@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -130,3 +132,75 @@ class Ledger:
     def close(self):
         for gateway in [*self.gateways.values(), *self.peers.values()]:
             gateway.close()
+
+
+class ProjectWriters:
+    """Threads that keep registering projects as Lessor while a test disturbs the network, as
+    a careful client does: a write that loses an MVCC race is submitted again. Records each
+    acknowledged (committed) write, each losing attempt, and every other failure."""
+
+    MVCC_RETRIES = 3
+
+    def __init__(self, consortium: dict, threads: int = 1, prefix: str = "load"):
+        self.consortium = consortium
+        self.prefix = prefix
+        self.acknowledged: list[tuple[str, str]] = []  # (project id, tx id)
+        self.conflicts: list[str] = []                 # tx ids that lost an MVCC race
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._write) for _ in range(threads)]
+
+    def __enter__(self) -> "ProjectWriters":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=120)
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        """Until ``count`` writes are acknowledged, or ``timeout`` seconds pass."""
+        deadline = time.monotonic() + timeout
+        while len(self.acknowledged) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def _write(self) -> None:
+        with connect(self.consortium, "LessorMSP") as gateway:
+            lease = gateway.get_network(self.consortium["channel"]).get_contract("lease")
+            while not self._stop.is_set():
+                self._register(lease)
+
+    def _register(self, lease) -> None:
+        project_id, project = new_project(self.prefix)
+        for _ in range(self.MVCC_RETRIES + 1):
+            try:
+                result = lease.submit("RegisterProject", arguments=[project])
+                self.acknowledged.append((project_id, result.transaction_id))
+                return
+            except errors.CommitError as error:
+                if error.code != "MVCC_READ_CONFLICT":
+                    self.failures.append(repr(error))
+                    return
+                self.conflicts.append(error.transaction_id)
+            except Exception as error:  # recorded, so the test sees it
+                self.failures.append(repr(error))
+                return
+        self.failures.append(f"{project_id}: MVCC conflicts {self.MVCC_RETRIES + 1} times")
+
+    def assert_each_on_the_ledger_once(self) -> None:
+        """Every acknowledged write is one valid transaction whose project is readable; every
+        losing attempt is on the ledger as invalid, so it did not count. Asked of Lessor's
+        peer, which acknowledged them (the others follow a moment later)."""
+        tx_ids = [tx for _, tx in self.acknowledged]
+        assert len(set(tx_ids)) == len(tx_ids)
+        with connect(self.consortium, "LessorMSP") as gateway:
+            network = gateway.get_network(self.consortium["channel"])
+            lease = network.get_contract("lease")
+            for project_id, tx_id in self.acknowledged:
+                assert network.get_transaction_status(tx_id).code == "VALID"
+                assert json.loads(lease.evaluate_transaction("GetProject", project_id))[
+                    "project_id"] == project_id
+            for tx_id in self.conflicts:
+                assert network.get_transaction_status(tx_id).code == "MVCC_READ_CONFLICT"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import time
 
 import pytest
 from cryptography import x509
@@ -21,21 +20,11 @@ def _fabric(test_network) -> Fabric:
     return Fabric(ensure_built(), test_network.layout)
 
 
-def _wait_same_height(test_network, timeout=30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        report = test_network.status()
-        heights = {p["name"]: p["height"] for p in report["peers"]}
-        if len(set(heights.values())) == 1 or time.monotonic() > deadline:
-            return heights
-        time.sleep(0.5)
-
-
 def test_every_peer_joined_and_agrees_on_height(consortium, test_network):
     assert {p["msp_id"] for p in consortium["peers"]} == EXPECTED_ORGS
     assert len(consortium["peers"]) == 6
     assert all(p["healthy"] for p in consortium["peers"])
-    heights = _wait_same_height(test_network)
+    heights = test_network.wait_for_same_height(timeout=30)
     assert len(set(heights.values())) == 1, heights
     # Chaincode definitions and role configuration are transactions after the genesis block.
     assert next(iter(heights.values())) > 1

@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import threading
-import time
 
 from network import processes
 
-from .fabric_clients import connect, new_project
+from .fabric_clients import ProjectWriters, connect, new_project
 
 
 def _kill(test_network, name: str) -> int:
@@ -23,10 +21,6 @@ def _kill(test_network, name: str) -> int:
     return pid
 
 
-def _heights(test_network) -> dict[str, int]:
-    return {p["name"]: p["height"] for p in test_network.status()["peers"]}
-
-
 def test_a_killed_peer_is_restarted_by_up_and_catches_up(consortium, test_network):
     victim = test_network.consortium.org("HKPartnerMSP").peers[0]
     _kill(test_network, victim.id)
@@ -36,16 +30,11 @@ def test_a_killed_peer_is_restarted_by_up_and_catches_up(consortium, test_networ
         for _ in range(3):
             _, project = new_project("while-down")
             lease.submit_transaction("RegisterProject", project)
-    assert _heights(test_network)[victim.id] is None
+    assert test_network.heights()[victim.id] is None
 
     result = test_network.tool("up")
     assert f"started {victim.id}" in result.stdout
-    deadline = time.monotonic() + 60
-    while True:
-        heights = _heights(test_network)
-        if len(set(heights.values())) == 1 or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+    heights = test_network.wait_for_same_height()
     assert len(set(heights.values())) == 1, heights
 
 
@@ -71,54 +60,21 @@ def test_writes_survive_a_crashed_orderer_and_peer(consortium, test_network):
     ledger exactly once, writing goes on after the crash, and `up` brings both back."""
     orderer = test_network.consortium.org("GridMSP").orderers[0]
     peer = test_network.consortium.org("LessorMSP").peers[1]
-    acknowledged, failures = [], []
-    stop = threading.Event()
-
-    def write():
-        with connect(consortium, "LessorMSP") as gateway:
-            lease = gateway.get_network(consortium["channel"]).get_contract("lease")
-            while not stop.is_set():
-                project_id, project = new_project("crash")
-                try:
-                    result = lease.submit("RegisterProject", arguments=[project])
-                    acknowledged.append((project_id, result.transaction_id))
-                except Exception as error:  # a write in flight at the crash may fail, visibly
-                    failures.append(repr(error))
-
-    def wait_for_acknowledged(count: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while len(acknowledged) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-
-    writers = [threading.Thread(target=write) for _ in range(4)]
-    for w in writers:
-        w.start()
-    try:
-        wait_for_acknowledged(8, 60)
+    # Writes in flight at the crash may fail (recorded in writers.failures, not asserted).
+    with ProjectWriters(consortium, threads=4, prefix="crash") as writers:
+        writers.wait_for(8, 60)
         _kill(test_network, orderer.id)
         _kill(test_network, peer.id)
-        before_crash = len(acknowledged)
+        before_crash = len(writers.acknowledged)
         # Raft keeps a quorum of two, so writing goes on (after a leader election if the
         # killed orderer led).
-        wait_for_acknowledged(before_crash + 12, 90)
-    finally:
-        stop.set()
-        for w in writers:
-            w.join(timeout=120)
-    assert len(acknowledged) >= before_crash + 12, (len(acknowledged), before_crash,
-                                                    failures[:3])
+        writers.wait_for(before_crash + 12, 90)
+    assert len(writers.acknowledged) >= before_crash + 12, (
+        len(writers.acknowledged), before_crash, writers.failures[:3])
 
     result = test_network.tool("up")
     assert f"started {orderer.id}" in result.stdout and f"started {peer.id}" in result.stdout
-    tx_ids = [tx for _, tx in acknowledged]
-    assert len(set(tx_ids)) == len(tx_ids)
-    with connect(consortium, "LessorMSP") as gateway:
-        network = gateway.get_network(consortium["channel"])
-        lease = network.get_contract("lease")
-        for project_id, tx_id in acknowledged:
-            assert network.get_transaction_status(tx_id).code == "VALID"
-            assert json.loads(lease.evaluate_transaction("GetProject", project_id))[
-                "project_id"] == project_id
+    writers.assert_each_on_the_ledger_once()
 
 
 def test_down_leaves_no_process_behind(test_network):
