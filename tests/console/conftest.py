@@ -5,6 +5,7 @@ werkzeug server. No Fabric network, so no lock is needed."""
 from __future__ import annotations
 
 import pathlib
+import time
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -79,6 +80,14 @@ def axe_violations(page, impacts=("serious", "critical")):
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
             for v in result["violations"] if v["impact"] in impacts]
+
+
+def eventually(check, timeout=10.0):
+    """Wait until ``check()`` is true (what the page does after a pause or a reload)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition never became true"
+        time.sleep(0.05)
 
 
 def chart_data(page, kind):

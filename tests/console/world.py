@@ -168,6 +168,20 @@ class World:
             self.emit("lease", "RateFixed", fix)
             return lease["adjustments"][-1]
 
+        def record_payment(args):
+            only("LessorMSP")
+            lease = found(self.leases, args[0])
+            period, amount = int(args[1]), int(args[2])
+            row = schedule_rows(lease["terms"], lease["adjustments"])[period - 1]
+            if period != lease["paid_through_period"] + 1 or amount != row["instalment_fen"]:
+                raise chaincode_error("INVALID_ARGUMENT", "not the next instalment")
+            lease["paid_through_period"] = period
+            payment = {"lease_id": lease["lease_id"], "period": period, "amount_fen": amount,
+                       "paid_on": args[3], "due_date": args[3], "recorded_at": NOW,
+                       "lease_status": lease["status"]}
+            lease["payments"].append(payment)
+            return self.emit("lease", "PaymentRecorded", payment)
+
         def visible(lease):
             if self.private_terms and msp_id not in ("LessorMSP", "RegulatorMSP"):
                 return {k: v for k, v in lease.items()
@@ -237,6 +251,7 @@ class World:
             ("lease", "CreateLease"): create_lease,
             ("lease", "ActivateLease"): activate,
             ("lease", "FixNextRate"): fix_rate,
+            ("lease", "RecordPayment"): record_payment,
             ("lease", "GetLease"): lambda a: visible(found(self.leases, a[0])),
             ("lease", "GetSchedule"): schedule,
             ("lease", "PreviewSchedule"): lambda a: schedule_rows(json.loads(a[0]), []),
