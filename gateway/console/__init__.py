@@ -76,14 +76,14 @@ def _page(template: str, page: str, *, script: str | None = None, **context):
     def t(key: str, **values) -> str:
         return messages[key].format(**values) if values else messages[key]
 
-    settings = {"msp_id": msp_id, "language": language, "page": page,
-                "action_orgs": i18n.ACTION_ORGS, **context}
+    # What the page's script needs besides the messages: who it speaks for, in which language.
+    settings = {"msp_id": msp_id, "language": language, "action_orgs": i18n.ACTION_ORGS}
     nav = [(endpoint, t(label)) for endpoint, label, orgs in PAGES
            if orgs is None or msp_id in orgs]
     response = flask.make_response(flask.render_template(
         f"console/{template}", t=t, language=language, languages=i18n.LANGUAGE_NAMES,
-        msp_id=msp_id, script_name=script or page, org_name=t(f"org.{msp_id}") if f"org.{msp_id}" in messages else msp_id,
-        nav=nav, page=page, may=lambda action: msp_id in i18n.ACTION_ORGS[action],
+        msp_id=msp_id, script_name=script or page,
+        org_name=messages.get(f"org.{msp_id}", msp_id), nav=nav, page=page, may=lambda action: msp_id in i18n.ACTION_ORGS[action],
         only=lambda action: _only(t, action),
         # A JSON data block is not script: the CSP does not need to allow it. Escaping '<'
         # keeps a '</script>' inside a value from ending the block.

@@ -4,7 +4,9 @@ werkzeug server. No Fabric network, so no lock is needed."""
 
 from __future__ import annotations
 
+import os
 import pathlib
+import struct
 import time
 
 import pytest
@@ -15,6 +17,7 @@ from .world import World
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 AXE = (pathlib.Path(__file__).resolve().parents[2] / "gateway" / "static" / "node_modules"
        / "axe-core" / "axe.min.js")
 
@@ -94,3 +97,16 @@ def chart_data(page, kind):
     return page.evaluate(
         "kind => Chart.getChart(document.querySelector(`canvas[data-chart=${kind}]`))"
         ".data.datasets.map(d => ({label: d.label, data: d.data}))", kind)
+
+
+def photograph(page, tmp_path, name, full_page=True):
+    """A PNG of the page (into docs/screenshots/ with CARBONLEASE_UPDATE_SCREENSHOTS=1, else
+    into tmp_path); returns its bytes, width and height."""
+    folder = SCREENSHOTS if os.environ.get("CARBONLEASE_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    path = folder / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=path, full_page=full_page, animations="disabled")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return data, width, height

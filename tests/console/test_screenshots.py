@@ -1,33 +1,17 @@
 """The lease page in each language, photographed: the words, numbers and dates of that language,
 both charts drawn, the glyphs there. CARBONLEASE_UPDATE_SCREENSHOTS=1 also writes the pictures the
-README shows (docs/screenshots/)."""
-
-import os
-import pathlib
-import struct
+README shows (docs/screenshots/; the preview and the story's lease page come from
+tests/integration/test_console_story.py, on real peers)."""
 
 import pytest
 
-from .conftest import chart_data, eventually, sign_in
+from .conftest import chart_data, photograph, sign_in
 from .test_accessibility import seed_report
 from .test_browser import seed_lease
-
-DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-UPDATE = os.environ.get("CARBONLEASE_UPDATE_SCREENSHOTS") == "1"
 
 HEADINGS = {"en": ("Payment schedule", "Verified emissions against the target path"),
             "zh-Hans": ("还款计划", "核验排放与目标路径对比"),
             "zh-Hant": ("還款計劃", "核驗排放與目標路徑對比")}
-
-
-def photograph(page, tmp_path, name, full_page=True):
-    path = (DOCS if UPDATE else tmp_path) / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=path, full_page=full_page, animations="disabled")
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    return data, width, height
 
 
 def lease_with_history(world):
@@ -76,11 +60,7 @@ def test_pictures_of_the_other_pages(world, new_page, tmp_path):
     lease_with_history(world)
     seed_report(world)
     page = new_page()
-    sign_in(page, world, "LessorMSP", path="/console/leases/new")
-    page.fill("#n-emissions", "90000")
-    eventually(lambda: chart_data(page, "emissions")[0]["data"][0] == 90_000)
-    photograph(page, tmp_path, "new-lease-preview")
-    page.goto(world.url("LessorMSP", "/console/projects"))
+    sign_in(page, world, "LessorMSP", path="/console/projects")
     page.wait_for_selector("#projects tbody tr[data-project-id=p-1]")
     photograph(page, tmp_path, "project-library", full_page=False)
     regulator = new_page(locale="zh-HK")

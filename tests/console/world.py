@@ -69,7 +69,8 @@ class World:
             self.keys[msp_id] = {role: store.create(f"browser-{role}", role).key
                                  for role in ("reader", "writer")}
             server = make_server("127.0.0.1", 0, app, threaded=True)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                             daemon=True).start()
             self._servers.append(server)
             self.apps[msp_id] = app
             self.urls[msp_id] = f"http://127.0.0.1:{server.server_port}"

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.console.conftest import (axe_violations, browser, chart_data, eventually,  # noqa: F401
-                                    new_page, sign_in)
+                                    new_page, photograph, sign_in)
 
 from .test_api import start_gateways
 
@@ -60,7 +60,7 @@ def fill(page, values):
         page.fill(selector, value)
 
 
-def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, new_page):
+def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, new_page, tmp_path):
     project_id, lease_id, lessee = unique("pv"), unique("lease"), unique("acme")
     region, reading_id, report_id = unique("GD"), unique("rd"), unique("rep")
 
@@ -85,6 +85,7 @@ def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, ne
     lessor.fill("#n-emissions", "90000")
     expect(rate_2).to_have_text("4.10%")
     assert chart_data(lessor, "rate")[0]["data"] == [4.5, 4.1, 4.1, 4.1]
+    photograph(lessor, tmp_path, "new-lease-preview")
     lessor.fill("#n-emissions", "")
     expect(rate_2).to_have_text("5.10%")
     lessor.click("#new-lease button[type=submit]")
@@ -155,5 +156,6 @@ def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, ne
     assert chart_data(lessor, "emissions")[0]["data"] == [62_000, None, None, None]
     assert chart_data(lessor, "emissions")[1]["data"] == [100_000, 97_500, 95_000, 92_500]
     assert axe_violations(lessor) == []
+    photograph(lessor, tmp_path, "lease-after-rate-fix")
     assert re.fullmatch(r"¥[\d,]+\.\d\d", lessor.inner_text("#schedule tr[data-period='2'] "
                                                             "td:nth-child(6)"))

@@ -278,3 +278,29 @@ export function startPage() {
   });
   return true;
 }
+
+// --- read-model lists ---------------------------------------------------------------------
+
+// A filtered, paged list from the read model: ``params(values)`` turns the filter form into the
+// query, ``keep(record, values)`` filters further on the page, ``show(records)`` draws every
+// record so far; "More" fetches the next page. Returns ``load`` (call it to start again).
+export function pagedList({ path, filters, more, params, show, keep = () => true, pageSize = 50 }) {
+  let bookmark = "";
+  let shown = [];
+  async function load(next = false) {
+    const values = formValues(filters);
+    const page = await get(`${path}${query({ ...params(values), page_size: pageSize,
+      bookmark: next ? bookmark : "" })}`);
+    bookmark = page.bookmark;
+    const kept = page.records.filter((record) => keep(record, values));
+    shown = next ? [...shown, ...kept] : kept;
+    await show(shown);
+    more.hidden = !bookmark;
+  }
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(() => load());
+  });
+  more.addEventListener("click", () => attempt(() => load(true)));
+  return load;
+}

@@ -1,11 +1,5 @@
-import { attempt, cell, el, fillTable, formValues, get, isoDate, percent, query, startPage, t,
+import { attempt, cell, el, fillTable, isoDate, pagedList, percent, startPage, t,
   yuan } from "./console.js";
-
-const table = document.getElementById("leases");
-const more = document.getElementById("more");
-const filters = document.getElementById("lease-filters");
-let shown = [];
-let bookmark = "";
 
 function row(lease) {
   return el("tr", { "data-lease-id": lease.lease_id },
@@ -17,21 +11,13 @@ function row(lease) {
     cell(isoDate(lease.start_date)));
 }
 
-async function load(next = false) {
-  const { status, lessee_id: lessee } = formValues(filters);
-  const page = await get(`/api/v1/read/leases${query({ status, lessee_id: lessee, page_size: 50,
-    bookmark: next ? bookmark : "" })}`);
-  bookmark = page.bookmark;
-  shown = next ? [...shown, ...page.records] : page.records;
-  fillTable(table, shown.map(row));
-  more.hidden = !bookmark;
-}
-
 if (startPage()) {
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    attempt(() => load());
+  const load = pagedList({
+    path: "/api/v1/read/leases",
+    filters: document.getElementById("lease-filters"),
+    more: document.getElementById("more"),
+    params: ({ status, lessee_id: lessee }) => ({ status, lessee_id: lessee }),
+    show: (leases) => fillTable(document.getElementById("leases"), leases.map(row)),
   });
-  more.addEventListener("click", () => attempt(() => load(true)));
   attempt(() => load());
 }

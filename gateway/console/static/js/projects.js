@@ -1,11 +1,5 @@
-import { attempt, cell, el, fillTable, formValues, get, number, onSubmit, post, query, settings,
-  showDone, startPage, t } from "./console.js";
-
-const table = document.getElementById("projects");
-const more = document.getElementById("more");
-const filters = document.getElementById("project-filters");
-let shown = [];
-let bookmark = "";
+import { attempt, cell, el, fillTable, formValues, number, onSubmit, pagedList, post, showDone,
+  startPage, t } from "./console.js";
 
 function row(project) {
   return el("tr", { "data-project-id": project.project_id },
@@ -15,25 +9,16 @@ function row(project) {
     cell(t(`org.${project.owner_msp}`)), cell(number(project.expected_annual_reduction_kg), true));
 }
 
-// Category and owner are filtered by the read model; location (free text) on the page.
-async function load(next = false) {
-  const { category, owner_msp: owner, location } = formValues(filters);
-  const page = await get(`/api/v1/read/projects${query({ category, owner_msp: owner,
-    page_size: 50, bookmark: next ? bookmark : "" })}`);
-  bookmark = page.bookmark;
-  const place = location.toLowerCase();
-  const matching = page.records.filter((p) => !place || p.location.toLowerCase().includes(place));
-  shown = next ? [...shown, ...matching] : matching;
-  fillTable(table, shown.map(row));
-  more.hidden = !bookmark;
-}
-
 if (startPage()) {
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    attempt(() => load());
+  // Category and owner are filtered by the read model; location (free text) on the page.
+  const load = pagedList({
+    path: "/api/v1/read/projects",
+    filters: document.getElementById("project-filters"),
+    more: document.getElementById("more"),
+    params: ({ category, owner_msp: owner }) => ({ category, owner_msp: owner }),
+    keep: (project, { location }) => project.location.toLowerCase().includes(location.toLowerCase()),
+    show: (projects) => fillTable(document.getElementById("projects"), projects.map(row)),
   });
-  more.addEventListener("click", () => attempt(() => load(true)));
   const register = document.getElementById("register-project");
   if (register) {
     onSubmit(register, async (form) => {

@@ -1,11 +1,9 @@
-import { attempt, cell, el, fillTable, formValues, get, isoDate, number, onSubmit, post, query,
-  settings, showDone, startPage, t } from "./console.js";
+import { attempt, cell, el, fillTable, formValues, get, isoDate, number, onSubmit, pagedList,
+  post, settings, showDone, startPage, t } from "./console.js";
 
 const container = document.getElementById("reports");
-const more = document.getElementById("more");
-const filters = document.getElementById("report-filters");
 const decides = settings.action_orgs.decide_report.includes(settings.msp_id);
-let bookmark = "";
+let load;
 
 function readingsTable(report) {
   const head = ["reading.id", "reading.region", "reading.year", "reading.kwh", "reading.factor",
@@ -53,17 +51,10 @@ function reportCard(report) {
 }
 
 // The list comes from the read model; each report's meter readings and factors from the ledger.
-async function load(next = false) {
-  const { status, lessee_id: lessee } = formValues(filters);
-  const page = await get(`/api/v1/read/emission-reports${query({ status, lessee_id: lessee,
-    page_size: 20, bookmark: next ? bookmark : "" })}`);
-  bookmark = page.bookmark;
-  const reports = await Promise.all(page.records.map((record) =>
+async function showReports(records) {
+  const reports = await Promise.all(records.map((record) =>
     get(`/api/v1/emission-reports/${encodeURIComponent(record.report_id)}`)));
-  const cards = reports.map(reportCard);
-  if (next) container.append(...cards);
-  else container.replaceChildren(...(cards.length ? cards : [el("p", {}, t("none"))]));
-  more.hidden = !bookmark;
+  container.replaceChildren(...(reports.length ? reports.map(reportCard) : [el("p", {}, t("none"))]));
 }
 
 async function sha256Hex(file) {
@@ -78,6 +69,14 @@ const WRITES = {
 };
 
 if (startPage()) {
+  load = pagedList({
+    path: "/api/v1/read/emission-reports",
+    filters: document.getElementById("report-filters"),
+    more: document.getElementById("more"),
+    params: ({ status, lessee_id: lessee }) => ({ status, lessee_id: lessee }),
+    show: showReports,
+    pageSize: 20,
+  });
   for (const [formId, [path, action]] of Object.entries(WRITES)) {
     const form = document.getElementById(formId);
     if (!form) continue;
@@ -91,10 +90,5 @@ if (startPage()) {
   evidence?.addEventListener("change", () => attempt(async () => {
     if (evidence.files.length) document.getElementById("s-hash").value = await sha256Hex(evidence.files[0]);
   }));
-  filters.addEventListener("submit", (event) => {
-    event.preventDefault();
-    attempt(() => load());
-  });
-  more.addEventListener("click", () => attempt(() => load(true)));
   attempt(() => load());
 }
