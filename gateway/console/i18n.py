@@ -112,6 +112,7 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "lease.lessee": ("Lessee", "承租人", "承租人"),
     "lease.project": ("Project", "项目", "項目"),
     "lease.status": ("Status", "状态", "狀態"),
+    "lease.created_at": ("Created", "创建时间", "建立時間"),
     "lease.rate_now": ("Current rate", "当前利率", "當前利率"),
     "lease.fixed_through": ("Rates fixed through period", "已定价至第几期", "已定價至第幾期"),
     "lease.paid_through": ("Paid through period", "已还款至第几期", "已還款至第幾期"),

@@ -282,8 +282,8 @@ export function startPage() {
 // --- read-model lists ---------------------------------------------------------------------
 
 // A filtered, paged list from the read model: ``params(values)`` turns the filter form into the
-// query, ``keep(record, values)`` filters further on the page, ``show(records)`` draws every
-// record so far; "More" fetches the next page. Returns ``load`` (call it to start again).
+// query, ``keep(record, values)`` filters further on the page, ``show(records, values)`` draws
+// every record so far; "More" fetches the next page. Returns ``load`` (call it to start again).
 export function pagedList({ path, filters, more, params, show, keep = () => true, pageSize = 50 }) {
   let bookmark = "";
   let shown = [];
@@ -294,7 +294,7 @@ export function pagedList({ path, filters, more, params, show, keep = () => true
     bookmark = page.bookmark;
     const kept = page.records.filter((record) => keep(record, values));
     shown = next ? [...shown, ...kept] : kept;
-    await show(shown);
+    await show(shown, values);
     more.hidden = !bookmark;
   }
   filters.addEventListener("submit", (event) => {

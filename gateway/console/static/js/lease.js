@@ -62,7 +62,7 @@ async function load() {
     [t("lease.project"), el("a", { href: `/console/projects/${encodeURIComponent(lease.project_id)}` }, lease.project_id)],
     [t("lease.fixed_through"), number(lease.fixed_through_period)],
     [t("lease.paid_through"), number(lease.paid_through_period)],
-    [t("project.registered_at"), timestamp(lease.created_at)],
+    [t("lease.created_at"), timestamp(lease.created_at)],
   ]);
   showTerms(lease.terms);
   const fixes = lease.adjustments ?? [];

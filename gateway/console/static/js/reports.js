@@ -51,9 +51,12 @@ function reportCard(report) {
 }
 
 // The list comes from the read model; each report's meter readings and factors from the ledger.
-async function showReports(records) {
-  const reports = await Promise.all(records.map((record) =>
-    get(`/api/v1/emission-reports/${encodeURIComponent(record.report_id)}`)));
+// The ledger is never behind the read model, so a report it shows decided since (just verified
+// here, before the read model has its event) leaves a list filtered by status.
+async function showReports(records, { status }) {
+  const reports = (await Promise.all(records.map((record) =>
+    get(`/api/v1/emission-reports/${encodeURIComponent(record.report_id)}`))))
+    .filter((report) => !status || report.status === status);
   container.replaceChildren(...(reports.length ? reports.map(reportCard) : [el("p", {}, t("none"))]));
 }
 
