@@ -76,6 +76,12 @@ def sign_in(page, world, msp_id, role="writer", path="/console/", language=None)
         page.goto(world.url(msp_id, path))
 
 
+def fill(page, values):
+    """Type into each field (CSS selector -> text)."""
+    for selector, value in values.items():
+        page.fill(selector, value)
+
+
 def axe_violations(page, impacts=("serious", "critical")):
     """axe-core's violations of the given impacts on the page as it is now. Evaluated by the
     test driver, so the page's CSP (scripts from itself only) stays as served."""

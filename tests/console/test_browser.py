@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import chart_data, sign_in
+from .conftest import chart_data, fill, sign_in
 
 TERMS = {"principal_fen": 123_456_78, "base_rate_bps": 450, "term_periods": 4,
          "period_months": 3, "amortization": "equal_principal", "start_date": "2025-01-01",
@@ -19,11 +19,9 @@ TERMS = {"principal_fen": 123_456_78, "base_rate_bps": 450, "term_periods": 4,
 
 
 def register_project(page, project_id, name, category, location, reduction):
-    page.fill("#p-id", project_id)
-    page.fill("#p-name", name)
+    fill(page, {"#p-id": project_id, "#p-name": name, "#p-location": location,
+                "#p-reduction": str(reduction)})
     page.select_option("#p-category", category)
-    page.fill("#p-location", location)
-    page.fill("#p-reduction", str(reduction))
     page.click("#register-project button[type=submit]")
     page.wait_for_selector(f"#notice .done")
 
@@ -278,22 +276,16 @@ def test_grid_lessor_and_regulator_consoles_take_a_report_from_reading_to_verdic
                                                                                   new_page):
     regulator = new_page()
     sign_in(regulator, world, "RegulatorMSP", path="/console/reports")
-    regulator.fill("#fa-region", "GD-SZ")
-    regulator.fill("#fa-year", "2025")
-    regulator.fill("#fa-factor", "570")
+    fill(regulator, {"#fa-region": "GD-SZ", "#fa-year": "2025", "#fa-factor": "570"})
     regulator.click("#publish-factor button[type=submit]")
     regulator.wait_for_selector("#notice .done")
 
     grid = new_page()
     sign_in(grid, world, "GridMSP", path="/console/reports")
     for reading_id, kwh in (("r-1", "100000"), ("r-2", "20000")):
-        grid.fill("#r-id", reading_id)
-        grid.fill("#r-lessee", "acme")
-        grid.fill("#r-facility", "f-1")
-        grid.fill("#r-region", "GD-SZ")
-        grid.fill("#r-start", "2025-01-01")
-        grid.fill("#r-end", "2025-04-01")
-        grid.fill("#r-kwh", kwh)
+        fill(grid, {"#r-id": reading_id, "#r-lessee": "acme", "#r-facility": "f-1",
+                    "#r-region": "GD-SZ", "#r-start": "2025-01-01", "#r-end": "2025-04-01",
+                    "#r-kwh": kwh})
         grid.click("#submit-reading button[type=submit]")
         grid.wait_for_selector("#notice .done")
         assert world.readings[reading_id]["kwh"] == int(kwh)
@@ -301,12 +293,8 @@ def test_grid_lessor_and_regulator_consoles_take_a_report_from_reading_to_verdic
     lessor = new_page()
     sign_in(lessor, world, "LessorMSP", path="/console/reports")
     for report_id, readings in (("rep-1", "r-1"), ("rep-2", "r-2")):
-        lessor.fill("#s-id", report_id)
-        lessor.fill("#s-lessee", "acme")
-        lessor.fill("#s-start", "2025-01-01")
-        lessor.fill("#s-end", "2025-04-01")
-        lessor.fill("#s-scope1", "5000")
-        lessor.fill("#s-readings", readings)
+        fill(lessor, {"#s-id": report_id, "#s-lessee": "acme", "#s-start": "2025-01-01",
+                      "#s-end": "2025-04-01", "#s-scope1": "5000", "#s-readings": readings})
         lessor.set_input_files("#s-file", files=[{"name": "evidence.pdf", "mimeType":
                                                    "application/pdf", "buffer": b"evidence"}])
         expect(lessor.locator("#s-hash")).to_have_value(re.compile(r"^[0-9a-f]{64}$"))

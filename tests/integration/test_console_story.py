@@ -12,10 +12,11 @@ import time
 import uuid
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.console.conftest import (axe_violations, browser, chart_data, eventually,  # noqa: F401
-                                    new_page, photograph, sign_in)
+                                    fill, new_page, photograph, sign_in)
 
 from .test_api import start_gateways
 
@@ -55,9 +56,16 @@ def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def fill(page, values):
-    for selector, value in values.items():
-        page.fill(selector, value)
+def test_the_gateways_the_tool_runs_serve_the_console(consortium):
+    """gunicorn gateways as scripts/up starts them: pages, their scripts and Chart.js."""
+    for entry in consortium["gateways"]:
+        page = requests.get(entry["url"] + "/console/projects", timeout=30)
+        assert page.status_code == 200 and "frame-ancestors 'none'" in \
+            page.headers["Content-Security-Policy"]
+        for asset in ("/console/static/js/console.js", "/console/vendor/chart.js"):
+            response = requests.get(entry["url"] + asset, timeout=30)
+            assert response.status_code == 200, asset
+            assert "javascript" in response.headers["Content-Type"], asset
 
 
 def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, new_page, tmp_path):

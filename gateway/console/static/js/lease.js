@@ -55,8 +55,14 @@ function showActions(lease, rows) {
   }
 }
 
+// Both answers first, then the whole page at once: the table, the charts and the fixes never
+// show two different moments of the lease.
 async function load() {
-  const lease = await get(`/api/v1/leases/${id}`);
+  const asked = get(`/api/v1/leases/${id}`);
+  const scheduleAsked = get(`/api/v1/leases/${id}/schedule`, { action: "see_terms" })
+    .catch((err) => err); // the public view may be refused the schedule: show the rest
+  const lease = await asked;
+  const schedule = await scheduleAsked;
   facts(list, [
     [t("lease.status"), t(`status.${lease.status}`)], [t("lease.lessee"), lease.lessee_id ?? "—"],
     [t("lease.project"), el("a", { href: `/console/projects/${encodeURIComponent(lease.project_id)}` }, lease.project_id)],
@@ -67,10 +73,10 @@ async function load() {
   showTerms(lease.terms);
   const fixes = lease.adjustments ?? [];
   fillTable(document.getElementById("fixes"), fixes.map(fixRow));
+  if (schedule instanceof Error) throw schedule;
   // The report of period p fixes the rate of p + 1: its verified kg belongs to period p.
   const verified = new Map(fixes.filter((f) => f.verified_kg !== null).map((f) => [f.based_on_period,
     { kg: f.verified_kg, tier: { basis: f.basis, min_bps: f.tier_min_performance_bps } }]));
-  const schedule = await get(`/api/v1/leases/${id}/schedule`, { action: "see_terms" });
   renderSchedule({ rows: schedule.rows, fixedThrough: schedule.fixed_through_period,
     terms: lease.terms, verified });
   showActions(lease, schedule.rows);
