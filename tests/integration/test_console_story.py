@@ -50,6 +50,8 @@ def consoles(consortium, tmp_path_factory):
     running, stop = start_gateways(consortium, tmp_path_factory, read_model_enabled=True)
     yield Consoles(running)
     stop()
+    for gateway in running.values():  # before the consortium goes down under them
+        gateway.app.extensions["carbonlease"].read_model.stop()
 
 
 def unique(prefix):
