@@ -248,6 +248,7 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "network.block": ("Last applied block", "最后应用区块", "最後套用區塊"),
     "network.dead_letters": ("Dead letters (events it could not apply)",
                              "死信（无法应用的事件）", "死信（無法套用的事件）"),
+    "network.dead_letter_count": ("Dead letters", "死信数", "死信數"),
     "network.unreachable": ("The peer does not answer.", "节点无响应。", "節點無回應。"),
     # errors, as sentences
     "err.network": ("The gateway did not answer. Check the connection and try again.",

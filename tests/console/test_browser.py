@@ -334,3 +334,21 @@ def test_network_page_shows_height_and_read_model_position(world, new_page):
     assert page.inner_text("#height").isdigit()
     assert page.inner_text("#read-model tr[data-chaincode=lease] td.num") == "6"
     assert page.inner_text("#dead-letters") == "Nothing yet."
+
+
+def test_network_page_lists_the_dead_letters_a_follower_reports(world, new_page):
+    """The read-model status as a gateway with a dead-letter-keeping follower answers it."""
+    letter = {"chaincode": "lease", "block_number": 9, "transaction_id": "ab" * 32,
+              "event_name": "LeaseCreated", "error": "terms.principal_fen: not an integer"}
+    status = {"channel_height": 12, "chaincodes": [
+        {"chaincode": "emission", "listening": True, "block_number": 8, "transaction_id": None,
+         "dead_letter_count": 0, "latest_dead_letters": []},
+        {"chaincode": "lease", "listening": False, "block_number": 9, "transaction_id": None,
+         "dead_letter_count": 1, "latest_dead_letters": [letter]}]}
+    page = new_page()
+    page.route("**/api/v1/read/status", lambda route: route.fulfill(json=status))
+    sign_in(page, world, "LessorMSP", path="/console/network")
+    page.wait_for_selector("#dead-letters li")
+    assert page.inner_text("#read-model tr[data-chaincode=lease]").split("\t") == \
+        ["lease", "no", "9", "1"]
+    assert "not an integer" in page.inner_text("#dead-letters li")

@@ -1,12 +1,11 @@
 import { attempt, cell, el, fillTable, get, number, startPage, t } from "./console.js";
 
-// Dead letters are shown whatever their shape: a count, or a list of records.
-function deadLetters(value) {
-  if (value === undefined || value === null) return el("p", {}, t("none"));
-  if (typeof value === "number") return el("p", { "data-count": value }, number(value));
-  if (!value.length) return el("p", { "data-count": 0 }, t("none"));
-  return el("ul", { "data-count": value.length },
-    value.map((letter) => el("li", {}, el("code", {}, JSON.stringify(letter)))));
+// The read model's status per chaincode; a gateway whose follower keeps dead letters adds
+// ``dead_letter_count`` and ``latest_dead_letters`` to each (shown when present).
+function deadLetters(chaincodes) {
+  const letters = chaincodes.flatMap((c) => c.latest_dead_letters ?? []);
+  if (!letters.length) return el("p", {}, t("none"));
+  return el("ul", {}, letters.map((letter) => el("li", {}, el("code", {}, JSON.stringify(letter)))));
 }
 
 async function load() {
@@ -19,8 +18,8 @@ async function load() {
   const status = await get("/api/v1/read/status");
   fillTable(document.getElementById("read-model"), status.chaincodes.map((c) =>
     el("tr", { "data-chaincode": c.chaincode }, cell(c.chaincode), cell(t(c.listening ? "yes" : "no")),
-      cell(number(c.block_number), true))));
-  document.getElementById("dead-letters").replaceChildren(deadLetters(status.dead_letters));
+      cell(number(c.block_number), true), cell(number(c.dead_letter_count), true))));
+  document.getElementById("dead-letters").replaceChildren(deadLetters(status.chaincodes));
 }
 
 if (startPage()) {
