@@ -9,6 +9,7 @@ API answers, and the real formula is tested through real peers (tests/integratio
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 import json
 import threading
@@ -18,8 +19,8 @@ from werkzeug.serving import make_server
 
 from gateway.api import create_app
 from gateway.api.config import Config, FabricSettings
+from gateway.fabricgw.events import ChaincodeEvent
 from tests.unit.api.fakes import FakeNetwork, chaincode_error
-from tests.unit.api.readmodel_samples import event
 
 NOW = "2025-01-02T03:04:05.000Z"
 
@@ -92,12 +93,15 @@ class World:
             return next(self._blocks)
 
     def emit(self, chaincode, name, payload):
-        """Every org's read model follows the same events."""
+        """Every org's read model follows the same events (one transaction each, as the
+        chaincodes answer: canonical JSON)."""
         with self._lock:
             block = next(self._blocks)
+        transaction_id = hashlib.sha256(f"{chaincode}/{block}".encode()).hexdigest()
+        event = ChaincodeEvent(block, transaction_id, chaincode, name,
+                               json.dumps(payload, sort_keys=True).encode())
         for app in self.apps.values():
-            app.extensions["carbonlease"].read_model.apply(
-                chaincode, event(block, name, payload, chaincode=chaincode))
+            app.extensions["carbonlease"].read_model.apply(chaincode, event)
         return payload
 
     def _install(self, network, msp_id):
