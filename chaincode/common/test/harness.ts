@@ -106,8 +106,12 @@ export class FakeLedger {
             },
             getStateByPartialCompositeKeyWithPagination: async (
                 objectType: string, attributes: string[], pageSize: number, bookmark: string) => {
+                // Like the peer (core/chaincode/handler.go): a bookmark replaces the start of the
+                // range, wherever it points, and the range still ends where the partial key's ends.
                 const prefix = `\u0000${objectType}\u0000${attributes.map((a) => `${a}\u0000`).join('')}`;
-                const keys = ledger.sortedKeys(prefix).filter((key) => bookmark === '' || key >= bookmark);
+                const start = bookmark === '' ? prefix : bookmark;
+                const end = `${prefix}\u{10FFFF}`;
+                const keys = [...ledger.state.keys()].filter((key) => key >= start && key < end).sort();
                 const page = keys.slice(0, pageSize);
                 return {
                     iterator: iteratorOver(page.map((key) => ({ key, value: ledger.state.get(key)! }))),
