@@ -72,11 +72,12 @@ def _non_blank(value: str) -> None:
 
 # Free text has one definition with the chaincodes (chaincode/common/src/text.ts; the shared cases
 # are golden/validation.json): well-formed Unicode (json.loads keeps a lone surrogate escape, which
-# no UTF-8 encoder can write back out), no C0, DEL or C1 control characters except line feed in
-# multi-line text, and lengths in code points, which is what len() counts.
+# no UTF-8 encoder can write back out), no C0, DEL or C1 control characters nor U+2028/U+2029
+# except line feed in multi-line text, and lengths in code points, which is what len() counts.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = {False: re.compile("[\x00-\x1f\x7f-\x9f]"),
-            True: re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")}
+_CONTROL = {False: re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]"),
+            True: re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")}
+_SEPARATORS = {"\u2028": "line separator", "\u2029": "paragraph separator"}
 
 
 def _plain_text(multiline: bool):
@@ -86,8 +87,9 @@ def _plain_text(multiline: bool):
         control = _CONTROL[multiline].search(value)
         if control:
             allowed = " (line feed U+000A is the only one allowed)" if multiline else ""
+            kind = _SEPARATORS.get(control.group(), "control character")
             raise ma.ValidationError(
-                f"Must not contain control character U+{ord(control.group()):04X}{allowed}.")
+                f"Must not contain {kind} U+{ord(control.group()):04X}{allowed}.")
     return check
 
 

@@ -7,9 +7,10 @@ import { invalidArgument } from './errors';
  * - well-formed Unicode: a JSON argument may spell a lone UTF-16 surrogate (`"\ud800"`) and
  *   JSON.parse keeps it, but no UTF-8 encoder (Python's included) can write it back out, so one
  *   such value would break every reader of the channel;
- * - no control characters: C0 (U+0000..U+001F), DEL (U+007F) and C1 (U+0080..U+009F). Single-line
- *   fields (names, locations) allow none; multi-line fields (reasons, notes) allow line feed
- *   U+000A only, so a line break has one spelling;
+ * - no control characters: C0 (U+0000..U+001F), DEL (U+007F) and C1 (U+0080..U+009F), nor the
+ *   line and paragraph separators U+2028 and U+2029. Single-line fields (names, locations) allow
+ *   none of them; multi-line fields (reasons, notes) allow line feed U+000A only, so a line break
+ *   has one spelling;
  * - length counts Unicode code points (what Python's len() counts), never UTF-16 units, so an
  *   emoji is one character on both sides of the gateway;
  * - blank means only White_Space code points (Unicode property; after the control characters are
@@ -18,8 +19,9 @@ import { invalidArgument } from './errors';
  */
 export type Lines = 'single' | 'multi';
 
-const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f]/u;
-const MULTI_LINE_FORBIDDEN = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u;
+const SINGLE_LINE_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+const MULTI_LINE_FORBIDDEN = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/u;
+const SEPARATORS: Record<string, string> = { '\u2028': 'line separator', '\u2029': 'paragraph separator' };
 const BLANK = /^\p{White_Space}*$/u;
 
 export function codePointLength(value: string): number {
@@ -52,7 +54,7 @@ export function readText(value: unknown, field: string, minLength: number, maxLe
     requireWellFormed(value, field);
     const control = (lines === 'single' ? SINGLE_LINE_FORBIDDEN : MULTI_LINE_FORBIDDEN).exec(value);
     if (control !== null) {
-        throw invalidArgument(field, `must not contain control character ${hex(control[0].codePointAt(0)!)}` +
+        throw invalidArgument(field, `must not contain ${SEPARATORS[control[0]] ?? 'control character'} ${hex(control[0].codePointAt(0)!)}` +
             (lines === 'single' ? '' : ' (line feed U+000A is the only one allowed)'));
     }
     const length = codePointLength(value);
