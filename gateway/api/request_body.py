@@ -10,6 +10,8 @@ mean the same way (or what would make Python fail) with a 400 in the error shape
 * a number literal longer than ``MAX_NUMBER_LENGTH`` characters (the largest field takes a
   16-digit integer; Python refuses to convert integers of more than 4300 digits).
 
+Query strings go through the same parser (``Parser``), which refuses a parameter given twice.
+
 Chunked bodies are read up to the app's ``MAX_CONTENT_LENGTH`` and refused with 413 beyond it,
 never cut short.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 
 import flask
+import marshmallow as ma
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -114,7 +117,16 @@ def _read(request: flask.Request):
 
 
 class Parser(FlaskParser):
-    """webargs' parser reading JSON bodies through ``json_body``."""
+    """webargs' parser reading JSON bodies through ``json_body``; a query parameter given twice
+    is refused like a duplicate JSON key (webargs would silently take the first)."""
 
     def _raw_load_json(self, req: flask.Request):
         return json_body(req)
+
+    def load_querystring(self, req: flask.Request, schema: ma.Schema):
+        repeated = sorted(name for name, values in req.args.lists() if len(values) > 1
+                          and not isinstance(schema.fields.get(name), ma.fields.List))
+        if repeated:
+            raise ApiError(422, "INVALID_ARGUMENT", "A query parameter is given more than once.",
+                           {"query": {name: ["Given more than once."] for name in repeated}})
+        return super().load_querystring(req, schema)

@@ -129,3 +129,11 @@ def test_invented_methods_and_paths_add_no_metric_series(client, as_role):
     assert "PROBE" not in text and "invented" not in text
     assert 'method="other",route="<unmatched>",status="404"} 5.0' in text
     assert 'method="other",route="<unmatched>",status="405"} 5.0' in text
+
+
+def test_a_query_parameter_given_twice_is_422(client, network, as_role):
+    for path in ("/api/v1/projects", "/api/v1/read/projects"):
+        response = client.get(f"{path}?page_size=10&page_size=20", headers=as_role("reader"))
+        error = assert_error_shape(response, 422, "INVALID_ARGUMENT")
+        assert error["details"]["query"] == {"page_size": ["Given more than once."]}
+    assert network.calls == []
