@@ -58,6 +58,7 @@ KEEPALIVE_TIMEOUT_S = 30
 # Longer than a write may take (endorsement, ordering, MVCC retries, commit), so nginx never
 # gives up on a write the gateway is still finishing.
 UPSTREAM_READ_TIMEOUT_S = 180
+UPSTREAM_IDLE_S = 2  # gateway.api.gunicorn_config.keepalive is 5
 
 
 def name(domain: str) -> str:
@@ -137,9 +138,13 @@ http {{
     client_max_body_size 1m;
     client_body_buffer_size 1m;
 
+    # Connections to gunicorn are reused, and closed by nginx first ({UPSTREAM_IDLE_S} s,
+    # below gunicorn's keepalive): a request sent on a connection gunicorn has just closed
+    # would answer 502 (nginx does not retry a POST).
     upstream gateway {{
         server unix:{socket};
         keepalive 16;
+        keepalive_timeout {UPSTREAM_IDLE_S}s;
     }}
 
     server {{

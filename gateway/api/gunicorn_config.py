@@ -25,6 +25,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("CARBONLEASE_THREADS", "16"))
 timeout = int(os.environ.get("CARBONLEASE_TIMEOUT", "120"))
 graceful_timeout = 30
+# Longer than nginx keeps an idle connection to gunicorn (network/proxy.py), so nginx, not
+# gunicorn, closes it: never under a request nginx is sending.
+keepalive = 5
 # The socket (and anything gunicorn creates) is its owner's alone, like the folder it is in.
 umask = 0o077
 accesslog = "-"
