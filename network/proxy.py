@@ -17,9 +17,9 @@ scripts/bootstrap; the package's own service is never started.
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import json
-import grp
 import os
 import pwd
 from pathlib import Path
@@ -72,6 +72,7 @@ def socket_path(gateway_folder: Path) -> Path:
 def _error_pages() -> str:
     """An internal location per error; not named locations, which nginx cannot use for an
     error found before the request line is parsed (it answers 500 instead)."""
+    # Imported here: the gateway package brings Flask and gRPC, which only rendering needs.
     from gateway.api.errors import error_body
 
     pages = []

@@ -183,3 +183,15 @@ def test_the_proxy_is_restarted_when_its_configuration_changes(stack, monkeypatc
     assert proxy.ensure(layout, DOMAIN, folder, port) == "restarted"
     processes.wait_for(lambda: status_of(port, "/health") == 200, "restarted nginx", 30)
     assert os.path.exists(folder / "proxy" / "nginx.pid")
+
+
+def test_a_gateway_that_does_not_answer_is_502_in_the_error_shape(tmp_path):
+    layout, folder, port = config.Layout(tmp_path), tmp_path / "gw", free_port()
+    folder.mkdir(mode=0o700)
+    proxy.ensure(layout, "absent.test.local", folder, port)  # no gunicorn behind it
+    try:
+        processes.wait_for(lambda: processes.tcp_open(port), "nginx", 30)
+        assert_error(exchange(port, request("GET /health HTTP/1.1")), 502,
+                     "GATEWAY_UNREACHABLE")
+    finally:
+        processes.stop(layout, proxy.name("absent.test.local"))
