@@ -1,8 +1,10 @@
-"""The REST gateways of the operating orgs, run by gunicorn as recorded processes.
+"""The REST gateways of the operating orgs, run by gunicorn as recorded processes behind nginx
+(``proxy``), which listens on the gateway's public port.
 
 Each gateway signs as its org's client identity, talks to its org's anchor peer, and keeps its
-database (API credentials, idempotency records) in the run folder. A development credential
-(role admin) is created once per gateway and written to a file that only root can read.
+database (API credentials, idempotency records) in its private folder of the run folder (0700).
+A development credential (role admin) is created once per gateway and written to a file only
+its owner can read.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import sys
 import urllib.error
 import urllib.request
 
-from . import processes
 from typing import TYPE_CHECKING
 
+from . import processes, proxy
 from .config import HOST, REPO_ROOT, Layout, Org
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 DEV_CREDENTIAL_NAME = "dev"
 DEV_CREDENTIAL_ROLE = "admin"
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "python:gateway.api.gunicorn_config",
+            "gateway.api.wsgi:app"]
 
 
 def name(org: Org) -> str:
@@ -56,7 +60,7 @@ def env(net: "Network", org: Org) -> dict[str, str]:
         "CARBONLEASE_TLS_KEY": client["tls_key"],
         "CARBONLEASE_CHANNEL": net.consortium.channel,
         "CARBONLEASE_DATABASE_URL": f"sqlite:///{folder(net.layout, org) / 'gateway.db'}",
-        "CARBONLEASE_BIND": f"{HOST}:{org.gateway_port}",
+        "CARBONLEASE_BIND": f"unix:{proxy.socket_path(folder(net.layout, org))}",
         "PYTHONPATH": str(REPO_ROOT),
         # Swagger UI served by the gateway itself: nothing outside the package registries is
         # reachable here, so /api/v1/docs must not depend on a CDN.
@@ -101,15 +105,20 @@ def start(net: "Network") -> list[str]:
     for org in net.member_orgs():
         if not org.gateway_port:
             continue
-        folder(net.layout, org).mkdir(parents=True, exist_ok=True)
+        home = folder(net.layout, org)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        home.chmod(0o700)
         if _ensure_credential(net, org):
             changes.append(f"created dev credential {credential_file(net.layout, org)}")
-        argv = [sys.executable, "-m", "gunicorn", "-c", "python:gateway.api.gunicorn_config",
-                "gateway.api.wsgi:app"]
-        action = processes.ensure(net.layout, name(org), argv, env(net, org),
-                                  {"listen": org.gateway_port}, cwd=REPO_ROOT)
+        # gunicorn first: one that still listens on the public port (an older run folder) is
+        # moved to its socket before nginx takes the port.
+        action = processes.ensure(net.layout, name(org), GUNICORN, env(net, org), {},
+                                  cwd=REPO_ROOT)
         if action:
-            changes.append(f"{action} {name(org)} on {url(org)}")
+            changes.append(f"{action} {name(org)} on {proxy.socket_path(home)}")
+        action = proxy.ensure(net.layout, org.domain, home, org.gateway_port)
+        if action:
+            changes.append(f"{action} {proxy.name(org.domain)} on {url(org)}")
     for org in net.member_orgs():
         if org.gateway_port:
             processes.wait_for(lambda: healthy(org), f"{name(org)} /health", 30,
@@ -118,7 +127,14 @@ def start(net: "Network") -> list[str]:
 
 
 def status(net: "Network") -> list[dict]:
-    return [{"msp_id": org.msp_id, "name": name(org), "url": url(org),
-             "healthy": processes.running_pid(net.layout, name(org)) is not None and healthy(org),
-             "dev_credential_file": str(credential_file(net.layout, org))}
-            for org in net.member_orgs() if org.gateway_port]
+    answer = []
+    for org in net.member_orgs():
+        if not org.gateway_port:
+            continue
+        running = {process: processes.running_pid(net.layout, process) is not None
+                   for process in (name(org), proxy.name(org.domain))}
+        answer.append({"msp_id": org.msp_id, "name": name(org), "url": url(org),
+                       "proxy": proxy.name(org.domain), "processes": running,
+                       "healthy": all(running.values()) and healthy(org),
+                       "dev_credential_file": str(credential_file(net.layout, org))})
+    return answer

@@ -36,7 +36,8 @@ def write_configs(fabric: Fabric) -> None:
         (folder / "core.yaml").write_text(yaml.safe_dump(core, sort_keys=False))
     orderer_cfg = fabric.layout.home / "config" / "orderer"
     orderer_cfg.mkdir(parents=True, exist_ok=True)
-    shutil.copy(fabric.sampleconfig / "orderer.yaml", orderer_cfg / "orderer.yaml")
+    # The contents only: the cached sample's mode bits would bypass the tool's umask.
+    shutil.copyfile(fabric.sampleconfig / "orderer.yaml", orderer_cfg / "orderer.yaml")
 
 
 def orderer_env(layout: Layout, orderer: Orderer) -> dict[str, str]:

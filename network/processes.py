@@ -20,6 +20,9 @@ from pathlib import Path
 from .config import HOST, Layout
 
 
+PRIVATE_UMASK = 0o077
+
+
 class ProcessError(Exception):
     pass
 
@@ -76,10 +79,14 @@ def start(layout: Layout, name: str, argv: list[str], env: dict[str, str],
     log_path.parent.mkdir(parents=True, exist_ok=True)
     layout.pid_file(name).parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
+        log_path.chmod(0o600)
         log.write(f"\n==== starting {name} at {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
         log.flush()
+        # Nodes, chaincode servers and gateways write keys, ledgers with private data and
+        # gateway databases: whatever they create is their owner's alone.
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                umask=PRIVATE_UMASK)
     start_time = None
     for _ in range(50):
         start_time = _start_time(proc.pid)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -54,6 +56,7 @@ def make_engine(url: str) -> sa.Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
+        _private_sqlite_files(engine.url.database)
         @sa.event.listens_for(engine, "connect")
         def _wal(dbapi_connection, _record):
             # WAL lets readers (credential checks) proceed while a writer holds the lock.
@@ -61,6 +64,19 @@ def make_engine(url: str) -> sa.Engine:
     metadata.create_all(engine)
     _upgrade_idempotency_records(engine)
     return engine
+
+
+def _private_sqlite_files(database: str | None) -> None:
+    """The database holds API-key hashes, idempotent answers (lease terms) and prepared
+    transactions: its owner's alone. SQLite gives its -wal, -shm and -journal files the
+    database file's mode, so creating that one 0600 before SQLite does is enough; an existing
+    file made by an older gateway is narrowed too."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (database, *(database + suffix for suffix in ("-wal", "-shm", "-journal"))):
+        if os.path.exists(path):
+            os.chmod(path, 0o600)
 
 
 def _missing_columns(engine: sa.Engine, table: sa.Table) -> list[sa.Column]:

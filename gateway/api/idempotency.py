@@ -43,6 +43,7 @@ import json
 
 import flask
 import sqlalchemy as sa
+from marshmallow import missing
 from werkzeug.exceptions import HTTPException
 
 from . import db
@@ -50,6 +51,7 @@ from .auth import current_principal
 from .config import DEFAULT_STALE_AFTER_S
 from .errors import ApiError
 from .ledger import Attempt
+from .request_body import json_body
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -65,12 +67,12 @@ HEADER_DOC = {
 
 
 def _fingerprint(request: flask.Request) -> str:
-    """Method, path and body; the body compared as JSON so key order and spacing don't matter."""
-    raw = request.get_data()
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        body = raw
+    """Method, path and body; a JSON body compared as JSON so key order and spacing don't
+    matter (decoded by ``request_body``, which refuses a malformed one before a key is
+    claimed)."""
+    decoded = json_body(request)
+    body = (request.get_data() if decoded is missing
+            else json.dumps(decoded, sort_keys=True, separators=(",", ":")).encode())
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))

@@ -15,6 +15,10 @@ import time
 import flask
 import prometheus_client as prom
 
+UNMATCHED_ROUTE = "<unmatched>"
+OTHER_METHOD = "other"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 
 class Metrics:
     def __init__(self):
@@ -50,10 +54,13 @@ class Metrics:
 
         @app.after_request
         def _observe(response):
-            # The route template, not the path, keeps the label set bounded.
+            # Route templates and a fixed set of methods keep the label set bounded: anything
+            # a caller can invent (paths, methods) folds into one value.
             rule = flask.request.url_rule
-            route = rule.rule if rule is not None else "<unmatched>"
+            route = rule.rule if rule is not None else UNMATCHED_ROUTE
             method = flask.request.method
+            if method not in KNOWN_METHODS:
+                method = OTHER_METHOD
             self.requests.labels(route, method, str(response.status_code)).inc()
             started = flask.g.get("request_started")
             if started is not None:

@@ -56,6 +56,18 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
+class QueryInteger(fields.Integer):
+    """An integer in a query string: ASCII decimal digits only. Python's ``int()`` would also
+    take ``1_0``, `` 10``, ``+10`` and full-width or other Unicode digits, which no other
+    client or the chaincode reads as numbers."""
+
+    def _validated(self, value):
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()
+                                           and len(value) <= 9):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 def _calendar_date(value: str) -> None:
     try:
         day = dt.date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
@@ -423,8 +435,7 @@ class TransactionStatus(ma.Schema):
 
 
 class PageQuery(ma.Schema):
-    # Query values are text, so not StrictInteger here.
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page_size = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
     bookmark = fields.String(load_default="", validate=validate.Length(max=1000),
                              metadata={"description": "from the previous page; empty for the first"})
 

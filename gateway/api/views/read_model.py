@@ -1,10 +1,9 @@
 """Filtered, paged reads from the gateway's off-chain read model (see ``readmodel``)."""
 
 import flask
-from flask_smorest import Blueprint
 
 from .. import schemas
-from . import ledger, reads
+from . import Blueprint, ledger, reads
 
 blp = Blueprint("read_model", __name__, url_prefix="/api/v1/read",
                 description="Filtered lists from the gateway's read model, which follows the "
