@@ -254,6 +254,14 @@ class ReadModel:
                 conn.execute(heartbeats.update()
                              .where(heartbeats.c.chaincode == chaincode).values(values))
 
+    def reset(self) -> None:
+        """Forget everything followed (rows, checkpoints, dead letters), so that the follower,
+        started again, reads every event from block 0 with the projections it has now: the
+        way to apply dead letters after a fix. Only while no follower runs on this database."""
+        with self._engine.begin() as conn:
+            for table in (projects, emission_reports, leases, checkpoints, dead_letters):
+                conn.execute(table.delete())
+
     # --- reading (the web app) ----------------------------------------------------------
 
     def checkpoint(self, chaincode: str) -> Checkpoint | None:
