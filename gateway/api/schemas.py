@@ -582,6 +582,10 @@ class ReadModelChaincode(ma.Schema):
                        "heartbeat (written only while its event stream is open and it is "
                        "applying events or waiting for the next one) is recent"})
     heartbeat_at = fields.DateTime(required=True, allow_none=True)
+    heartbeat_channel_height = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the channel height the peer told the follower at its last heartbeat"})
+    follower_pid = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "process id of the follower that wrote the last heartbeat"})
     reconnects = fields.Integer(required=True, metadata={
         "description": "times the follower reopened the event stream after it broke"})
     block_number = fields.Integer(required=True, allow_none=True, metadata={

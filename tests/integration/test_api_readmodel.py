@@ -68,11 +68,14 @@ class Reader:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self.log_path = log_path
-        with log_path.open("ab") as log:
+        self._follower_env = follower_env(consortium, database_url)
+        self.start_follower()
+
+    def start_follower(self):
+        with self.log_path.open("ab") as log:
             self.follower = subprocess.Popen(
                 [sys.executable, "-m", "gateway.api.readmodel.follower"], cwd=REPO,
-                env=follower_env(consortium, database_url), stdout=log,
-                stderr=subprocess.STDOUT)
+                env=self._follower_env, stdout=log, stderr=subprocess.STDOUT)
 
     def get(self, path, **params) -> dict:
         response = requests.get(self.url + path, params=params, timeout=30,
@@ -255,6 +258,8 @@ def test_status_reports_the_position(reader):
     for chaincode in status["chaincodes"]:
         assert 0 < chaincode["block_number"] < status["channel_height"]
         assert chaincode["heartbeat_at"] is not None
+        assert chaincode["follower_pid"] == reader.follower.pid
+        assert 0 < chaincode["heartbeat_channel_height"] <= status["channel_height"]
     metrics = requests.get(reader.url + "/metrics", timeout=10).text
     assert 'carbonlease_read_model_block{chaincode="lease"}' in metrics
     assert 'carbonlease_read_model_listening{chaincode="lease"} 1.0' in metrics
@@ -368,4 +373,5 @@ def test_restart_resumes_from_the_checkpoint(writers, reader, consortium, databa
     finally:
         stop.set()
         restarted.join(30)
+        reader.start_follower()  # as the other tests of the module expect it
     assert not restarted.is_alive()

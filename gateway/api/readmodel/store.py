@@ -301,6 +301,8 @@ class ReadModel:
                     "listening": beat_at is not None and (now - beat_at).total_seconds()
                     <= STALE_AFTER_BEATS * beat["beat_every_s"],
                     "heartbeat_at": beat_at,
+                    "heartbeat_channel_height": beat["channel_height"] if beat else None,
+                    "follower_pid": beat["pid"] if beat else None,
                     "reconnects": beat["reconnects"] if beat else 0,
                     "block_number": checkpoint.block_number if checkpoint else None,
                     "transaction_id": checkpoint.transaction_id if checkpoint else None,

@@ -168,6 +168,7 @@ def test_heartbeat_only_for_followers_keeping_up_with_a_peer_that_answers(read_m
     heartbeat(read_model, StubLedger(42), followers, 5.0)
     emission, lease = read_model.status(None)["chaincodes"]
     assert (emission["listening"], lease["listening"]) == (False, True)
+    assert (lease["heartbeat_channel_height"], lease["follower_pid"]) == (42, os.getpid())
     beat = lease["heartbeat_at"]
     later = read_model.status(None, now=beat + dt.timedelta(seconds=15))["chaincodes"][1]
     assert later["listening"] is True
@@ -237,7 +238,8 @@ def test_status_without_a_reachable_peer_has_no_height(client, network, as_role)
         raise errors.GatewayError(grpc.StatusCode.UNAVAILABLE, "connection refused")
     network.on("qscc", "GetChainInfo", down)
     status = client.get("/api/v1/read/status", headers=as_role("reader")).get_json()
-    empty = {"listening": False, "heartbeat_at": None, "reconnects": 0, "block_number": None,
+    empty = {"listening": False, "heartbeat_at": None, "heartbeat_channel_height": None,
+             "follower_pid": None, "reconnects": 0, "block_number": None,
              "transaction_id": None, "dead_letter_count": 0, "latest_dead_letters": []}
     assert status == {"channel_height": None, "chaincodes": [
         {"chaincode": "emission", **empty}, {"chaincode": "lease", **empty}]}
