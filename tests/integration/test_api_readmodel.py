@@ -76,6 +76,14 @@ class Reader:
             self.follower = subprocess.Popen(
                 [sys.executable, "-m", "gateway.api.readmodel.follower"], cwd=REPO,
                 env=self._follower_env, stdout=log, stderr=subprocess.STDOUT)
+        # Its SIGTERM handler is installed once it says so (a signal during its imports ends
+        # it the default way).
+        started = f"started (pid {self.follower.pid})"
+        deadline = time.monotonic() + WAIT_S
+        while started not in self.log_path.read_text():
+            assert self.follower.poll() is None and time.monotonic() < deadline, \
+                self.log_path.read_text()
+            time.sleep(0.1)
 
     def get(self, path, **params) -> dict:
         response = requests.get(self.url + path, params=params, timeout=30,
