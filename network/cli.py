@@ -77,7 +77,8 @@ def status(ctx, as_json):
                 extra = f" height {node['height']}" if node.get("height") else ""
                 click.echo(f"{mark} {node['name']:<34} {node['endpoint']}{extra}")
         for name, items in (("chaincodes", report.get("chaincodes", [])),
-                            ("gateways", report.get("gateways", []))):
+                            ("gateways", report.get("gateways", [])),
+                            ("followers", report.get("followers", []))):
             for item in items:
                 mark = "ok  " if item.get("healthy") else "DOWN"
                 click.echo(f"{mark} {name[:-1]} {item.get('name') or item.get('msp_id')}")

@@ -187,10 +187,12 @@ class Network:
             "clients": {o.msp_id: self.client(o) for o in orgs},
             "chaincodes": chaincode.status(fabric, self.consortium, orgs),
             "gateways": gateways.status(self),
+            "followers": gateways.follower_status(self),
         }
         result["healthy"] = (result["healthy"]
                              and all(c["healthy"] for c in result["chaincodes"])
-                             and all(g["healthy"] for g in result["gateways"]))
+                             and all(g["healthy"] for g in result["gateways"])
+                             and all(f["healthy"] for f in result["followers"]))
         return result
 
     def client(self, org: Org) -> dict:

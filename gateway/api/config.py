@@ -40,12 +40,10 @@ Behaviour:
     ``IDEMPOTENCY_IN_PROGRESS`` for ever; default 180, clearly more than any request takes
     (``CARBONLEASE_TIMEOUT`` below, 120, plus a margin). Raise it with that timeout; taking
     over a request that is in fact still running stays safe, it only wastes work.
-``CARBONLEASE_READ_MODEL``
-    ``on`` (default) or ``off``: keep the read model behind ``/api/v1/read/...`` up to date by
-    following the chaincode events of the org's peer (one thread per chaincode, resuming from
-    its checkpoint in the database above). ``off`` leaves those routes answering from whatever
-    the database holds. Only read when Fabric is configured. A ``Config`` built in code has it
-    off unless asked (``read_model_enabled=True``), so tests start no threads by accident.
+``CARBONLEASE_FOLLOWER_HEARTBEAT``
+    Seconds between the read-model follower's heartbeats (default 5). The follower is its own
+    process (``python -m gateway.api.readmodel.follower``, same environment); the web app
+    shows a chaincode as ``listening`` while its heartbeat is younger than three of these.
 ``CARBONLEASE_SWAGGER_UI_URL``
     Base URL of the Swagger UI assets the page at ``/api/v1/docs`` loads. Default: the
     public jsDelivr CDN copy of ``swagger-ui-dist`` 5. Ignored when the next one is set.
@@ -97,7 +95,7 @@ class Config:
     idempotency_stale_after_s: float = DEFAULT_STALE_AFTER_S
     swagger_ui_url: str = DEFAULT_SWAGGER_UI_URL
     swagger_ui_dir: str | None = None
-    read_model_enabled: bool = False
+    follower_heartbeat_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -134,14 +132,6 @@ class Config:
                 get("IDEMPOTENCY_STALE_AFTER", str(DEFAULT_STALE_AFTER_S))),
             swagger_ui_url=get("SWAGGER_UI_URL", DEFAULT_SWAGGER_UI_URL),
             swagger_ui_dir=get("SWAGGER_UI_DIR"),
-            read_model_enabled=_switch("CARBONLEASE_READ_MODEL", get("READ_MODEL", "on")),
+            follower_heartbeat_s=float(get("FOLLOWER_HEARTBEAT", "5")),
         )
 
-
-def _switch(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("on", "true", "yes", "1"):
-        return True
-    if lowered in ("off", "false", "no", "0"):
-        return False
-    raise ValueError(f"{name} must be on or off, not {value!r}")

@@ -61,7 +61,7 @@ def make_engine(url: str) -> sa.Engine:
         def _wal(dbapi_connection, _record):
             # WAL lets readers (credential checks) proceed while a writer holds the lock.
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
-    metadata.create_all(engine)
+    create_tables(engine)
     _upgrade_idempotency_records(engine)
     return engine
 
@@ -77,6 +77,21 @@ def _private_sqlite_files(database: str | None) -> None:
     for path in (database, *(database + suffix for suffix in ("-wal", "-shm", "-journal"))):
         if os.path.exists(path):
             os.chmod(path, 0o600)
+
+
+def create_tables(engine: sa.Engine, tables=None) -> None:
+    """The missing tables (of ``tables``, default all), created."""
+    attempts = 5
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine, tables=tables)
+            return
+        except sa.exc.OperationalError:
+            # Another process on the same database (the web app and the read-model follower
+            # start together) created one between the check and the CREATE; the next pass
+            # skips what exists.
+            if attempt == attempts - 1:
+                raise
 
 
 def _missing_columns(engine: sa.Engine, table: sa.Table) -> list[sa.Column]:

@@ -84,7 +84,8 @@ def test_down_leaves_no_process_behind(test_network):
         pid = processes.running_pid(test_network.layout, name)
         assert pid, f"{name} was not running before down"
         recorded[name] = pid
-    assert len(recorded) >= 3 + 6 + 2 * 5 + 3  # orderers, peers, chaincode servers, gateways
+    # orderers, peers, chaincode servers, gateways and their read-model followers
+    assert len(recorded) >= 3 + 6 + 2 * 5 + 3 + 3
     test_network.tool("down")
     for name, pid in recorded.items():
         assert not os.path.exists(f"/proc/{pid}") or \
