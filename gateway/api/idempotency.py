@@ -8,10 +8,11 @@ byte for byte (same transaction id); with a different body it gets 422
 ``IDEMPOTENCY_IN_PROGRESS``.
 
 An answer is stored unless it says that trying again may succeed (``ApiError.retryable``:
-peer unavailable, MVCC conflicts beyond the retry bound); then the key is released so the
-client's retry really runs. An answer whose outcome is unknown (the write reached the
-orderer but its commit status could not be read) is stored too: a second submission could
-commit the write twice, so the client is told the transaction id to look up instead.
+peer unavailable, MVCC conflicts beyond the retry bound, commit not seen within the write
+deadline); then the key is released so the client's retry really runs at once. A write whose
+transaction was sent for ordering but not seen committed (504) keeps its recorded attempt
+(below), so the retry settles that same transaction (looks it up, sends the same envelope
+again) rather than writing a second one: the client gets the final answer with its retry.
 
 A holder that dies (crash, kill -9, host restart) must not leave its key pending for ever,
 nor may the client's retry simply write again (FixNextRate would fix two periods). So the

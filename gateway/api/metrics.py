@@ -34,6 +34,10 @@ class Metrics:
             "carbonlease_mvcc_retries_total",
             "Writes endorsed and submitted again after an MVCC or phantom read conflict",
             registry=self.registry)
+        self.resubmissions = prom.Counter(
+            "carbonlease_resubmissions_total",
+            "Transactions sent for ordering again, unchanged, because no commit was seen",
+            registry=self.registry)
         self.read_model_block = prom.Gauge(
             "carbonlease_read_model_block",
             "Block of the last chaincode event applied to the read model", ["chaincode"],
