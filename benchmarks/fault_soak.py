@@ -209,6 +209,7 @@ def soak(net: ToolNetwork, count: int, concurrency: int,
                   + [w for w in refused if w.code == "ALREADY_EXISTS"])
     return {
         "writes": count, "concurrency": concurrency, "write_seconds": round(write_seconds, 1),
+        "gateway_resubmissions": _resubmissions(lessor),
         "acknowledged": len(acknowledged),
         "refused": len(refused),
         "refused_by_code": dict(collections.Counter(w.code for w in refused)),
@@ -226,6 +227,14 @@ def soak(net: ToolNetwork, count: int, concurrency: int,
                      "duplicated": [dataclasses.asdict(w) for w in duplicated[:3]],
                      "refused": [dataclasses.asdict(w) for w in refused[:3]]},
     }
+
+
+def _resubmissions(client: Client) -> float | None:
+    """The gateway's count of transactions it sent for ordering again (since it started)."""
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("carbonlease_resubmissions_total "):
+            return float(line.split()[1])
+    return None
 
 
 def _not_valid_everywhere(acknowledged: list[Write], gateways: dict[str, Client],
@@ -269,6 +278,8 @@ def report(figures: dict) -> str:
         f"  duplicated         {figures['duplicated']}",
         f"  longest wait       {figures['longest_wait_s']} s for a final answer",
         f"  sent more than once by the client: {figures['writes_sent_more_than_once']}",
+        f"  transactions the gateway sent for ordering again: "
+        f"{figures['gateway_resubmissions']}",
         f"  peers converged    {figures['peer_heights_converged']}",
     ]
     for crash in figures["crashes"]:

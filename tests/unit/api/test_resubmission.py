@@ -126,3 +126,13 @@ def test_write_deadline_bounds_mvcc_retries_too(app, client, network, as_role):
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "MVCC_READ_CONFLICT"
     assert len(network.submits()) < 4  # stopped by the deadline, not by mvcc_retries=3
+
+
+def test_pending_keys_are_stale_only_after_the_write_deadline_of_a_live_gateway():
+    from gateway.api.config import Config
+    assert Config.from_env({}).write_deadline_s == 60
+    assert Config.from_env({}).idempotency_stale_after_s == 90
+    configured = Config.from_env({"CARBONLEASE_WRITE_DEADLINE": "120"})
+    assert configured.idempotency_stale_after_s == 150
+    assert Config.from_env({"CARBONLEASE_IDEMPOTENCY_STALE_AFTER": "40"}
+                           ).idempotency_stale_after_s == 40
