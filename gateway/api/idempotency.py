@@ -26,6 +26,10 @@ usual); never seen by the ledger -> the very same transaction is sent again, whi
 commits at most once; invalid -> the write did not happen and is made afresh. Without a
 recorded attempt nothing reached the orderer, and the write is made afresh.
 
+A holder is presumed dead sooner when it certainly is: each claim records the holder's
+process (host, pid and the process's start time), and a request on the same host that finds
+that process gone (a gateway worker killed and restarted) takes the key over at once.
+
 This stays at most once even if the "dead" holder was only slow: every change a holder makes
 (recording an attempt, storing the answer, releasing) is conditional on its claim number,
 which a takeover increments, and the takeover itself is conditional on the attempt it read.
@@ -41,6 +45,8 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import os
+import socket
 
 import flask
 import sqlalchemy as sa
@@ -111,7 +117,8 @@ class IdempotencyStore:
             with self._engine.begin() as conn:
                 conn.execute(t.insert().values(
                     key_id=key_id, idempotency_key=key, fingerprint=fingerprint,
-                    state="pending", created_at=now, claim_number=1, claimed_at=now))
+                    state="pending", created_at=now, claim_number=1, claimed_at=now,
+                    holder=this_process()))
             return Claim(key_id, key, 1)
         except sa.exc.IntegrityError:
             pass
@@ -135,7 +142,8 @@ class IdempotencyStore:
         """Hold a pending key whose holder gave up or is presumed dead; else 409."""
         key_id, key = row["key_id"], row["idempotency_key"]
         claimed_at = row["claimed_at"]
-        if claimed_at is not None and _aware(claimed_at) > now - self._stale_after:
+        if (claimed_at is not None and _aware(claimed_at) > now - self._stale_after
+                and not _gone(row["holder"])):
             raise _in_progress(key, row["transaction_id"])
         t = self._table
         number = row["claim_number"] + 1
@@ -145,7 +153,8 @@ class IdempotencyStore:
                 self._row(key_id, key), t.c.state == "pending",
                 t.c.claim_number == row["claim_number"],
                 t.c.transaction_id.is_not_distinct_from(row["transaction_id"]),
-            ).values(claim_number=number, claimed_at=now)).rowcount == 1
+            ).values(claim_number=number, claimed_at=now,
+                     holder=this_process())).rowcount == 1
         if not won:
             raise _in_progress(key, row["transaction_id"])
         resume = None
@@ -189,6 +198,32 @@ class IdempotencyStore:
         with self._engine.begin() as conn:
             conn.execute(t.delete().where(self._held(claim), t.c.transaction_id.is_(None)))
             conn.execute(t.update().where(self._held(claim)).values(claimed_at=None))
+
+
+def _start_time(pid: int) -> str | None:
+    """A process's start time (field 22 of /proc/<pid>/stat), which tells a pid reused by a
+    later process from the one recorded; None if there is no such process (or no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def this_process() -> str:
+    pid = os.getpid()
+    return f"{socket.gethostname()}/{pid}/{_start_time(pid)}"
+
+
+def _gone(holder: str | None) -> bool:
+    """Whether the recorded holder process certainly no longer runs: only decidable on its
+    own host, and only where /proc tells start times."""
+    if not holder:
+        return False
+    host, pid, started = holder.rsplit("/", 2)
+    if host != socket.gethostname() or started == "None":
+        return False
+    return _start_time(int(pid)) != started
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
