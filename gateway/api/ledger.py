@@ -295,6 +295,7 @@ class Ledger:
                 log.warning("%s: ordering unconfirmed (%s); waiting for its commit",
                             transaction.transaction_id, err.code.name)
             first = False
+            sent_at = self._clock()
             try:
                 status = transaction.commit().get_status(
                     timeout=self._within(deadline, self._resubmit_after))
@@ -302,6 +303,10 @@ class Ledger:
             except fabric_errors.CommitStatusError as err:
                 if err.code not in _STATUS_UNKNOWN:
                     raise
+            # A peer that cannot be reached fails the wait at once: resend no more often.
+            pause = min(sent_at + self._resubmit_after, deadline) - self._clock()
+            if pause > 0:
+                time.sleep(pause)
             if self._clock() >= deadline:
                 raise fabric_errors.CommitStatusError(
                     grpc.StatusCode.DEADLINE_EXCEEDED,

@@ -6,7 +6,7 @@ import pytest
 
 from gateway.fabricgw import errors
 
-from .conftest import WRITE_DEADLINE_S
+from .conftest import RESUBMIT_AFTER_S, WRITE_DEADLINE_S
 from .fakes import LOST
 from .samples import PROJECT
 
@@ -115,6 +115,18 @@ def test_retry_while_still_unknown_is_504_again_and_writes_nothing_new(
     assert again.status_code == 504
     assert "Idempotent-Replayed" not in again.headers
     assert len(network.submits()) == 1 and len(set(network.ordered)) == 1
+
+
+def test_unreachable_peer_does_not_make_resubmissions_spin(client, network, as_role):
+    """Commit status failing at once (the gateway's peer is down) still waits the resubmit
+    interval before the transaction is sent again."""
+    def unreachable(tx_id, timeout):
+        raise errors.CommitStatusError(grpc.StatusCode.UNAVAILABLE, "connection refused",
+                                       transaction_id=tx_id)
+    network.wait_for_commit = unreachable
+    network.broadcasts = [LOST] * 1000
+    assert register(client, as_role).status_code == 504
+    assert 2 <= len(network.ordered) <= WRITE_DEADLINE_S / RESUBMIT_AFTER_S + 1
 
 
 def test_write_deadline_bounds_mvcc_retries_too(app, client, network, as_role):
