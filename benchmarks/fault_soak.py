@@ -9,8 +9,9 @@ or with ``--throwaway`` one of its own, removed afterwards unless ``--keep``), i
 threads, each with its own Idempotency-Key, retried as README advises (5xx, connection
 failures and retryable 409s: same key, same body, after Retry-After). Meanwhile it SIGKILLs
 the Raft leader orderer (the one whose `consensus_etcdraft_is_leader` is 1) once a quarter of
-the writes have been sent, and peer1 of Lessor at half, each by its recorded pid, and brings
-each back with `python -m network up` 8 s later.
+the writes have been sent, and peer1 of Lessor at half (other victims and moments with
+``--victim NAME@FRACTION``), each by its recorded pid, and brings each back with
+`python -m network up` 8 s later.
 
 Then it checks every acknowledged write at every REST gateway (`GET /api/v1/transactions/{tx}`
 VALID) and prints: acknowledged, refused (by code), in limbo (no final answer before the
@@ -88,6 +89,20 @@ def lessor_peer1(net: ToolNetwork) -> str:
     return net.consortium.org("LessorMSP").peers[1].id
 
 
+DEFAULT_VICTIMS = (("leader orderer", leader_orderer, 0.25), ("peer1.lessor", lessor_peer1, 0.5))
+
+
+def parse_victim(text: str):
+    """``NAME@FRACTION``: ``leader`` (the Raft leader orderer at that moment) or the name of
+    any process the tool records (``scripts/status``: a peer, orderer, chaincode server or
+    gateway), killed once that fraction of the writes has been sent."""
+    name, _, fraction = text.rpartition("@")
+    if not name or not 0 <= float(fraction) <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME@FRACTION (e.g. leader@0.25)")
+    pick = leader_orderer if name == "leader" else (lambda net: name)
+    return name, pick, float(fraction)
+
+
 class Client:
     """One application thread's HTTP session to a gateway, with the README's retry rules."""
 
@@ -163,8 +178,7 @@ def _crash_and_restart(net: ToolNetwork, crash: Crash) -> None:
     print(f"  up exited {crash.up_exit} after {crash.up_seconds:.1f} s", flush=True)
 
 
-def soak(net: ToolNetwork, count: int, concurrency: int,
-         victims=(("leader orderer", leader_orderer, 0.25), ("peer1.lessor", lessor_peer1, 0.5)),
+def soak(net: ToolNetwork, count: int, concurrency: int, victims=DEFAULT_VICTIMS,
          give_up_after: float = 600.0) -> dict:
     """Run the writes and the crashes; the figures, as a dict (see the module docstring)."""
     status = net.status()
@@ -178,7 +192,7 @@ def soak(net: ToolNetwork, count: int, concurrency: int,
 
     def crash_on_schedule():
         reached = 0
-        for _, pick, fraction in victims:
+        for _, pick, fraction in sorted(victims, key=lambda victim: victim[2]):
             at = int(count * fraction)
             while reached < at:
                 sent.acquire()
@@ -297,6 +311,10 @@ def main() -> None:
     parser.add_argument("--throwaway", action="store_true",
                         help="start a consortium of its own in a temporary folder")
     parser.add_argument("--keep", action="store_true", help="leave the throw-away consortium")
+    parser.add_argument("--victim", action="append", type=parse_victim, metavar="NAME@FRACTION",
+                        help="kill NAME (`leader` for the Raft leader orderer, or a process "
+                             "name from scripts/status) once this fraction of the writes is "
+                             "sent; repeatable. Default: leader@0.25 and peer1 of Lessor@0.5")
     args = parser.parse_args()
     if args.throwaway:
         net = ThrowawayNetwork("carbonlease-soak-")
@@ -308,7 +326,7 @@ def main() -> None:
     else:
         net = ToolNetwork()
     try:
-        figures = soak(net, args.count, args.concurrency)
+        figures = soak(net, args.count, args.concurrency, args.victim or DEFAULT_VICTIMS)
     finally:
         if args.throwaway and not args.keep:
             net.tool("down", check=False)
