@@ -16,7 +16,8 @@ ROLES_NOT_SET      503     the chaincode has not been configured yet: an operato
 =================  ======  =====================================================
 
 Other Fabric failures: peer unreachable or too slow before anything was sent for ordering ->
-503 ``PEER_UNAVAILABLE`` (retryable); endorsement refused without a chaincode code -> 409
+503 ``PEER_UNAVAILABLE`` (retryable); an endorser's chaincode server unreachable -> 503
+``CHAINCODE_UNAVAILABLE`` (retryable); endorsement refused without a chaincode code -> 409
 ``ENDORSEMENT_FAILED``; ordering refused -> 409 ``SUBMIT_FAILED``; committed invalid -> 409
 with the validation code (``MVCC_READ_CONFLICT`` / ``PHANTOM_READ_CONFLICT`` once the bounded
 retries are spent, else ``TRANSACTION_INVALID``); sent for ordering but not seen committed
@@ -44,6 +45,7 @@ import dataclasses
 import json
 import logging
 import random
+import re
 import threading
 import time
 from typing import Any, Callable, Sequence
@@ -78,6 +80,10 @@ _MAYBE_ORDERED = _UNAVAILABLE | {grpc.StatusCode.CANCELLED, grpc.StatusCode.UNKN
 # notifier closed, e.g. while it stops).
 _STATUS_UNKNOWN = _MAYBE_ORDERED | {grpc.StatusCode.ABORTED}
 
+# How a peer reports that it could not reach or keep the chaincode server of an endorsement
+# (Fabric 3.1.5 core/chaincode: chaincode_support.go, handler.go).
+_CHAINCODE_UNREACHABLE = re.compile(r"could not launch chaincode|chaincode stream terminated|"
+                                    r"timeout expired while executing transaction")
 # Per-call deadlines of the stages, each cut to what is left of the write deadline.
 _ENDORSE_TIMEOUT_S = 15.0
 _SUBMIT_TIMEOUT_S = 5.0
@@ -433,6 +439,13 @@ def _translate(err: Exception) -> ApiError:
                         "yet) before writing again.",
                         {**details, "transactions_route": route},
                         retryable=True, headers={"Retry-After": "5"})
+    if isinstance(err, fabric_errors.EndorseError) and any(
+            _CHAINCODE_UNREACHABLE.search(d.message) for d in err.details):
+        # Not a refusal: an endorser's chaincode server is down or restarting (nothing was
+        # ordered, and simulating again has no effect but the answer).
+        return ApiError(503, "CHAINCODE_UNAVAILABLE",
+                        f"An endorsing peer could not run the chaincode now: {message}",
+                        details, retryable=True, headers={"Retry-After": "1"})
     if err.code in _UNAVAILABLE:
         return ApiError(503, "PEER_UNAVAILABLE", f"Fabric is unavailable: {message}", details,
                         retryable=True, headers={"Retry-After": "1"})

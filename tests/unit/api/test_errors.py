@@ -74,6 +74,11 @@ def test_chaincode_codes(client, network, as_role, code, status):
     (errors.EndorseError(grpc.StatusCode.DEADLINE_EXCEEDED, "slow"), 503, "PEER_UNAVAILABLE"),
     (errors.EndorseError(grpc.StatusCode.ABORTED, "ProposalResponsePayloads do not match"),
      409, "ENDORSEMENT_FAILED"),
+    (errors.EndorseError(grpc.StatusCode.ABORTED, "failed to endorse transaction", [
+        errors.ErrorDetail("localhost:11051", "RegulatorMSP",
+                           "error in simulation: failed to execute transaction ab: could not "
+                           "launch chaincode lease_1:cd: connection refused")]),
+     503, "CHAINCODE_UNAVAILABLE"),
 ])
 def test_endorsement_failures(client, network, as_role, failure, status, code):
     def fail(args):
