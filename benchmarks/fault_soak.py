@@ -141,7 +141,7 @@ class Client:
                 backoff = min(backoff * 2, 5.0)
                 continue
             code = _error_code(response)
-            write.last_answer = f"{response.status_code} {code or ''}"
+            write.last_answer = f"{response.status_code} {response.text[:600]}"
             if response.status_code < 500 and code not in RETRYABLE_CONFLICTS:
                 write.status, write.code = response.status_code, code
                 write.waited = time.monotonic() - write.started

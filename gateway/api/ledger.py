@@ -16,8 +16,9 @@ ROLES_NOT_SET      503     the chaincode has not been configured yet: an operato
 =================  ======  =====================================================
 
 Other Fabric failures: peer unreachable or too slow before anything was sent for ordering ->
-503 ``PEER_UNAVAILABLE`` (retryable); an endorser's chaincode server unreachable -> 503
-``CHAINCODE_UNAVAILABLE`` (retryable); endorsement refused without a chaincode code -> 409
+503 ``PEER_UNAVAILABLE``; an endorser's chaincode server unreachable -> 503
+``CHAINCODE_UNAVAILABLE``; too few endorsers reachable -> 503 ``ENDORSERS_UNAVAILABLE`` (all
+three retryable: nothing was ordered); endorsement refused without a chaincode code -> 409
 ``ENDORSEMENT_FAILED``; ordering refused -> 409 ``SUBMIT_FAILED``; committed invalid -> 409
 with the validation code (``MVCC_READ_CONFLICT`` / ``PHANTOM_READ_CONFLICT`` once the bounded
 retries are spent, else ``TRANSACTION_INVALID``); sent for ordering but not seen committed
@@ -84,6 +85,10 @@ _STATUS_UNKNOWN = _MAYBE_ORDERED | {grpc.StatusCode.ABORTED}
 # (Fabric 3.1.5 core/chaincode: chaincode_support.go, handler.go).
 _CHAINCODE_UNREACHABLE = re.compile(r"could not launch chaincode|chaincode stream terminated|"
                                     r"timeout expired while executing transaction")
+# How the peer's gateway reports that too few endorsers can be reached to satisfy the policy
+# (internal/pkg/gateway/endorse.go; a peer it cannot call shows as a gRPC Unavailable).
+_ENDORSERS_UNREACHABLE = re.compile(r"no combination of peers can be derived|"
+                                    r"rpc error: code = Unavailable")
 # Per-call deadlines of the stages, each cut to what is left of the write deadline.
 _ENDORSE_TIMEOUT_S = 15.0
 _SUBMIT_TIMEOUT_S = 5.0
@@ -412,6 +417,12 @@ def _peer_details(err: fabric_errors.GatewayError) -> dict:
     return details
 
 
+def _says(err: Exception, pattern: re.Pattern) -> bool:
+    """An endorsement failure whose message or a peer's detail matches ``pattern``."""
+    return isinstance(err, fabric_errors.EndorseError) and any(
+        pattern.search(text) for text in [err.message, *(d.message for d in err.details)])
+
+
 def _translate(err: Exception) -> ApiError:
     if isinstance(err, fabric_errors.CommitError):
         details = {"transaction_id": err.transaction_id, "validation_code": err.code,
@@ -439,12 +450,18 @@ def _translate(err: Exception) -> ApiError:
                         "yet) before writing again.",
                         {**details, "transactions_route": route},
                         retryable=True, headers={"Retry-After": "5"})
-    if isinstance(err, fabric_errors.EndorseError) and any(
-            _CHAINCODE_UNREACHABLE.search(d.message) for d in err.details):
-        # Not a refusal: an endorser's chaincode server is down or restarting (nothing was
-        # ordered, and simulating again has no effect but the answer).
+    # Not refusals: endorsement could not be had now (nothing was ordered, and endorsing
+    # again has no effect but the answer).
+    if _says(err, _CHAINCODE_UNREACHABLE):
+        # An endorser's chaincode server is down or restarting.
         return ApiError(503, "CHAINCODE_UNAVAILABLE",
                         f"An endorsing peer could not run the chaincode now: {message}",
+                        details, retryable=True, headers={"Retry-After": "1"})
+    if _says(err, _ENDORSERS_UNREACHABLE):
+        # Too few endorsing peers reachable or known: one is down, or the gateway's peer has
+        # just restarted and its gossip membership is still forming.
+        return ApiError(503, "ENDORSERS_UNAVAILABLE",
+                        f"Not enough endorsing peers are reachable now: {message}",
                         details, retryable=True, headers={"Retry-After": "1"})
     if err.code in _UNAVAILABLE:
         return ApiError(503, "PEER_UNAVAILABLE", f"Fabric is unavailable: {message}", details,

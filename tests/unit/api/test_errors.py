@@ -79,6 +79,16 @@ def test_chaincode_codes(client, network, as_role, code, status):
                            "error in simulation: failed to execute transaction ab: could not "
                            "launch chaincode lease_1:cd: connection refused")]),
      503, "CHAINCODE_UNAVAILABLE"),
+    (errors.EndorseError(grpc.StatusCode.FAILED_PRECONDITION,
+                         "no combination of peers can be derived which satisfy the endorsement "
+                         "policy: no peer combination can satisfy the endorsement policy"),
+     503, "ENDORSERS_UNAVAILABLE"),
+    (errors.EndorseError(grpc.StatusCode.ABORTED, "failed to collect enough transaction "
+                         "endorsements, see attached details for more info", [
+                             errors.ErrorDetail("localhost:9051", "GridMSP",
+                                                "rpc error: code = Unavailable desc = "
+                                                "connection refused")]),
+     503, "ENDORSERS_UNAVAILABLE"),
 ])
 def test_endorsement_failures(client, network, as_role, failure, status, code):
     def fail(args):
