@@ -86,8 +86,11 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     services = Services(
         ledger=Ledger(config.fabric, connect=connect, mvcc_retries=config.mvcc_retries,
                       retry_backoff_ms=config.retry_backoff_ms,
+                      write_deadline_s=config.write_deadline_s,
+                      resubmit_after_s=config.resubmit_after_s,
                       on_fabric_error=lambda code: metrics.fabric_errors.labels(code).inc(),
-                      on_retry=metrics.mvcc_retries.inc),
+                      on_retry=metrics.mvcc_retries.inc,
+                      on_resubmit=metrics.resubmissions.inc),
         credentials=auth.CredentialStore(engine),
         idempotency=IdempotencyStore(
             engine, dt.timedelta(seconds=config.idempotency_stale_after_s)),

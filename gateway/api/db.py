@@ -40,6 +40,9 @@ idempotency_records = sa.Table(
     # When the holder claimed the key; NULL once it gave the key up (the next request with
     # the key takes over at once instead of waiting for the staleness bound).
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+    # The holder's process ("host/pid/start time"): a taker on the same host that finds it
+    # gone takes the key over at once instead of waiting for the staleness bound.
+    sa.Column("holder", sa.String(300), nullable=True),
     # The holder's latest endorsed attempt, recorded before it is sent for ordering, so that a
     # takeover can finish that very transaction instead of writing a second one.
     sa.Column("transaction_id", sa.String(64), nullable=True),

@@ -43,6 +43,10 @@ class Metrics:
             "carbonlease_mvcc_retries_total",
             "Writes endorsed and submitted again after an MVCC or phantom read conflict",
             registry=self.registry)
+        self.resubmissions = prom.Counter(
+            "carbonlease_resubmissions_total",
+            "Transactions sent for ordering again, unchanged, because no commit was seen",
+            registry=self.registry)
 
     def install(self, app: flask.Flask) -> None:
         @app.before_request

@@ -37,7 +37,6 @@ def stack(tmp_path_factory):
     port = free_port()
     env = {"CARBONLEASE_BIND": f"unix:{proxy.socket_path(folder)}",
            "CARBONLEASE_DATABASE_URL": f"sqlite:///{folder / 'gateway.db'}",
-           "CARBONLEASE_READ_MODEL": "off",
            "PYTHONPATH": str(config.REPO_ROOT)}
     processes.ensure(layout, "gateway", gateways.GUNICORN, env, {}, cwd=config.REPO_ROOT)
     proxy.ensure(layout, DOMAIN, folder, port)
