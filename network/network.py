@@ -77,9 +77,12 @@ class Network:
         private by the umask (processes.PRIVATE_UMASK); this fixes a run folder made before."""
         for folder, _subfolders, files in os.walk(self.layout.home):
             for path in [folder, *(os.path.join(folder, f) for f in files)]:
-                mode = os.lstat(path).st_mode
-                if mode & 0o077 and not stat.S_ISLNK(mode):
-                    os.chmod(path, stat.S_IMODE(mode) & ~0o077)
+                try:
+                    mode = os.lstat(path).st_mode
+                    if mode & 0o077 and not stat.S_ISLNK(mode):
+                        os.chmod(path, stat.S_IMODE(mode) & ~0o077)
+                except FileNotFoundError:
+                    pass  # removed meanwhile by a running node (LevelDB compaction, logs)
 
     def _start_nodes(self, fabric: Fabric, orgs: list[Org]) -> list[str]:
         """Crypto, configs, orderers and peers running, channel joined by all."""
