@@ -17,6 +17,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MSP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 TX_ID_PATTERN = r"^[0-9a-f]{64}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -55,6 +56,18 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
+class QueryInteger(fields.Integer):
+    """An integer in a query string: ASCII decimal digits only. Python's ``int()`` would also
+    take ``1_0``, `` 10``, ``+10`` and full-width or other Unicode digits, which no other
+    client or the chaincode reads as numbers."""
+
+    def _validated(self, value):
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()
+                                           and len(value) <= 9):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 def _calendar_date(value: str) -> None:
     try:
         day = dt.date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
@@ -69,6 +82,29 @@ def _non_blank(value: str) -> None:
         raise ma.ValidationError("Must not be blank.")
 
 
+# Free text has one definition with the chaincodes (chaincode/common/src/text.ts; the shared cases
+# are golden/validation.json): well-formed Unicode (json.loads keeps a lone surrogate escape, which
+# no UTF-8 encoder can write back out), no C0, DEL or C1 control characters nor U+2028/U+2029
+# except line feed in multi-line text, and lengths in code points, which is what len() counts.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = {False: re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]"),
+            True: re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")}
+_SEPARATORS = {"\u2028": "line separator", "\u2029": "paragraph separator"}
+
+
+def _plain_text(multiline: bool):
+    def check(value: str) -> None:
+        if _SURROGATE.search(value):
+            raise ma.ValidationError("Must be well-formed Unicode (it holds a lone surrogate).")
+        control = _CONTROL[multiline].search(value)
+        if control:
+            allowed = " (line feed U+000A is the only one allowed)" if multiline else ""
+            kind = _SEPARATORS.get(control.group(), "control character")
+            raise ma.ValidationError(
+                f"Must not contain {kind} U+{ord(control.group()):04X}{allowed}.")
+    return check
+
+
 def Id(**kwargs):
     return fields.String(validate=FullMatch(ID_PATTERN), **kwargs)
 
@@ -78,8 +114,8 @@ def Date(**kwargs):
                          metadata={"format": "date", **kwargs.pop("metadata", {})}, **kwargs)
 
 
-def Text(max_length: int = MAX_TEXT, *, blank: bool = False, **kwargs):
-    checks = [validate.Length(max=max_length)]
+def Text(max_length: int = MAX_TEXT, *, blank: bool = False, multiline: bool = False, **kwargs):
+    checks = [_plain_text(multiline), validate.Length(max=max_length)]
     metadata = kwargs.pop("metadata", {})
     if not blank:
         checks += [validate.Length(min=1), _non_blank]
@@ -97,7 +133,8 @@ def Timestamp(**kwargs):
 
 
 def Msp(**kwargs):
-    return fields.String(metadata={"description": "MSP id", "example": "LessorMSP"}, **kwargs)
+    return fields.String(validate=FullMatch(MSP_ID_PATTERN),
+                         metadata={"description": "MSP id", "example": "LessorMSP"}, **kwargs)
 
 
 class Request(ma.Schema):
@@ -114,7 +151,7 @@ class FactorInput(Request):
     year = Int(1900, 9999, required=True, metadata={"example": 2024})
     factor_g_per_kwh = Int(0, 100_000, required=True,
                            metadata={"description": "grams CO2e per kWh", "example": 570})
-    supersede_reason = Text(allow_none=True, metadata={
+    supersede_reason = Text(multiline=True, allow_none=True, metadata={
         "description": "absent or null for the first publication of a region and year; "
                        "required to supersede it"})
 
@@ -169,7 +206,7 @@ class ReportInput(Request):
 
 
 class RejectionInput(Request):
-    reason = Text(required=True)
+    reason = Text(multiline=True, required=True)
 
 
 class Scope2Line(ma.Schema):
@@ -226,7 +263,7 @@ class Project(ProjectInput):
 
 class InterestInput(Request):
     amount_fen = Int(1, MAX_SAFE_INTEGER, required=True)
-    note = Text(blank=True, required=True)
+    note = Text(blank=True, multiline=True, required=True)
 
 
 class Interest(ma.Schema):
@@ -284,7 +321,7 @@ class LeaseInput(Request):
 
 
 class TerminationInput(Request):
-    reason = Text(required=True)
+    reason = Text(multiline=True, required=True)
 
 
 class PaymentInput(Request):
@@ -398,8 +435,7 @@ class TransactionStatus(ma.Schema):
 
 
 class PageQuery(ma.Schema):
-    # Query values are text, so not StrictInteger here.
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page_size = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
     bookmark = fields.String(load_default="", validate=validate.Length(max=1000),
                              metadata={"description": "from the previous page; empty for the first"})
 
@@ -460,7 +496,7 @@ class ReadPageQuery(PageQuery):
 
 class ReadProjectQuery(ReadPageQuery):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    owner_msp = Id(metadata={"example": "LessorMSP"})
+    owner_msp = Msp()
 
 
 REPORT_STATUSES = ["submitted", "verified", "rejected", "superseded"]
@@ -528,7 +564,8 @@ class ReadLease(LedgerPosition):
     period_months = fields.Integer(required=True)
     start_date = fields.String(required=True)
     rate_bps = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "rate of the last fixed period; null while draft"})
+        "description": "rate of the last fixed period (period 1 runs at base_rate_bps from "
+                       "creation on)"})
     fixed_through_period = fields.Integer(required=True)
     paid_through_period = fields.Integer(required=True)
     created_at = Timestamp(required=True)
@@ -549,13 +586,52 @@ def read_page_of(record: type[ma.Schema]) -> type[ma.Schema]:
     })
 
 
+class DeadLetterSummary(ma.Schema):
+    id = fields.Integer(required=True, metadata={"description": "bookmark order of the list"})
+    block_number = fields.Integer(required=True)
+    transaction_id = fields.String(required=True)
+    event_name = fields.String(required=True, metadata={
+        "description": "as emitted; ill-formed text escaped"})
+    error = fields.String(required=True, metadata={
+        "description": "why the read model could not apply the event"})
+    recorded_at = fields.DateTime(required=True)
+
+
+class DeadLetter(DeadLetterSummary):
+    chaincode = fields.String(required=True)
+    payload_base64 = fields.Method("_payload", required=True, metadata={
+        "description": "the event payload exactly as the peer delivered it, base64-encoded"})
+
+    @staticmethod
+    def _payload(record):
+        return base64.b64encode(record["payload"]).decode()
+
+
+class DeadLetterQuery(ReadPageQuery):
+    chaincode = fields.String(validate=validate.OneOf(["emission", "lease"]))
+
+
 class ReadModelChaincode(ma.Schema):
     chaincode = fields.String(required=True)
     listening = fields.Boolean(required=True, metadata={
-        "description": "this gateway is following the chaincode's events now"})
+        "description": "the follower of this gateway's org is keeping up with its peer: its "
+                       "heartbeat (written only while its event stream is open and it is "
+                       "applying events or waiting for the next one) is recent"})
+    heartbeat_at = fields.DateTime(required=True, allow_none=True)
+    heartbeat_channel_height = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the channel height the peer told the follower at its last heartbeat"})
+    follower_pid = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "process id of the follower that wrote the last heartbeat"})
+    reconnects = fields.Integer(required=True, metadata={
+        "description": "times the follower reopened the event stream after it broke"})
     block_number = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "block of the last applied event; null before the first"})
+        "description": "block of the last recorded event (applied or dead letter); null "
+                       "before the first"})
     transaction_id = fields.String(required=True, allow_none=True)
+    dead_letter_count = fields.Integer(required=True, metadata={
+        "description": "events kept as dead letters (GET /api/v1/read/dead-letters)"})
+    latest_dead_letters = fields.List(fields.Nested(DeadLetterSummary), required=True,
+                                      metadata={"description": "newest first, at most 3"})
 
 
 class ReadModelStatus(ma.Schema):

@@ -264,6 +264,14 @@ def test_list_paging_with_bookmark(lifecycle, lessor):
     assert second["records"] and second["records"][0] != first["records"][0]
 
 
+def test_a_bookmark_from_outside_the_list_is_refused(lifecycle, partner):
+    """Issue 12: `?bookmark=%00lease%00` returned lease and interest records dressed as projects."""
+    response = partner.get("/api/v1/projects?bookmark=%00lease%00")
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "INVALID_ARGUMENT"
+    assert "bookmark" in response.json()["error"]["message"]
+
+
 def test_project_and_interest(lifecycle, partner, regulator):
     project = lifecycle["project"]
     assert project["owner_msp"] == "LessorMSP"

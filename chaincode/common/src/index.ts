@@ -4,6 +4,8 @@ export * from './errors';
 export * from './exact';
 export * from './identity';
 export * from './json';
+export * from './jsonarg';
 export * from './ledger';
 export * from './roles';
+export * from './text';
 export * from './validate';

@@ -31,7 +31,8 @@ export interface TxResult {
     payload: string; // returned string on success
     error: string; // error message on failure
     writes: string[]; // keys the transaction tried to write (put, delete or validation parameter)
-    event: { name: string; payload: string } | null;
+    // payload: the bytes decoded as UTF-8, for reading; bytes: exactly what setEvent was given
+    event: { name: string; payload: string; bytes: Bytes } | null;
 }
 
 type ChaincodeHandler = (args: string[], time: Date) => Promise<{ status: number; message: string; payload: Bytes }>;
@@ -59,8 +60,13 @@ export class FakeLedger {
         return bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8'));
     }
 
-    /** Runs one transaction of `contract` as `caller` at `time`, like a peer would. */
-    async invoke(contract: Contract, fcn: string, args: string[], caller: Caller, time: Date): Promise<TxResult> {
+    /**
+     * Runs one transaction of `contract` as `caller` at `time`, like a peer would. Arguments travel
+     * as bytes (a string is sent as its UTF-8) and reach the contract decoded the shim's way.
+     */
+    async invoke(contract: Contract, fcn: string, rawArgs: (string | Bytes)[], caller: Caller, time: Date): Promise<TxResult> {
+        const bufferArgs = [fcn, ...rawArgs].map((arg) => (typeof arg === 'string' ? Buffer.from(arg, 'utf8') : Buffer.from(arg)));
+        const args = bufferArgs.slice(1).map((bytes) => bytes.toString());
         const txId = `tx${String(++this.txCounter).padStart(6, '0')}`;
         const pending = new Map<string, Bytes | null>();
         const pendingParameters = new Map<string, Bytes>();
@@ -73,6 +79,7 @@ export class FakeLedger {
             getTxID: () => txId,
             getChannelID: () => ledger.channel,
             getFunctionAndParameters: () => ({ fcn, params: args }),
+            getBufferArgs: () => bufferArgs,
             getDateTimestamp: () => new Date(time.getTime()),
             getTxTimestamp: () => ({ seconds, nanos: 0 }),
             getState: async (key: string) => ledger.state.get(key) ?? new Uint8Array(0),
@@ -106,8 +113,12 @@ export class FakeLedger {
             },
             getStateByPartialCompositeKeyWithPagination: async (
                 objectType: string, attributes: string[], pageSize: number, bookmark: string) => {
+                // Like the peer (core/chaincode/handler.go): a bookmark replaces the start of the
+                // range, wherever it points, and the range still ends where the partial key's ends.
                 const prefix = `\u0000${objectType}\u0000${attributes.map((a) => `${a}\u0000`).join('')}`;
-                const keys = ledger.sortedKeys(prefix).filter((key) => bookmark === '' || key >= bookmark);
+                const start = bookmark === '' ? prefix : bookmark;
+                const end = `${prefix}\u{10FFFF}`;
+                const keys = [...ledger.state.keys()].filter((key) => key >= start && key < end).sort();
                 const page = keys.slice(0, pageSize);
                 return {
                     iterator: iteratorOver(page.map((key) => ({ key, value: ledger.state.get(key)! }))),
@@ -120,7 +131,7 @@ export class FakeLedger {
                 return Object.assign(Promise.resolve(iterator), { [Symbol.asyncIterator]: () => iterator });
             },
             setEvent: (name: string, payload: Bytes) => {
-                event = { name, payload: Buffer.from(payload).toString('utf8') };
+                event = { name, payload: Buffer.from(payload).toString('utf8'), bytes: Buffer.from(payload) };
             },
             invokeChaincode: async (name: string, ccArgs: string[], channel: string) => {
                 const handler = ledger.chaincodes.get(name);
@@ -146,6 +157,7 @@ export class FakeLedger {
             const target = contract as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
             let result: unknown;
             if (own.includes(fcn) && fcn !== 'constructor' && !fcn.startsWith('_')) {
+                await contract.beforeTransaction(ctx);
                 result = await target[fcn].call(contract, ctx, ...args);
             } else {
                 await contract.unknownTransaction(ctx);

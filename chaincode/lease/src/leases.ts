@@ -120,7 +120,7 @@ export async function activateLease(ctx: Context, leaseIdArg: string): Promise<s
 
 export async function terminateLease(ctx: Context, leaseIdArg: string, reasonArg: string): Promise<string> {
     const leaseId = readId(leaseIdArg, 'lease_id');
-    const reason = readText(reasonArg, 'reason', 1, 1000);
+    const reason = readText(reasonArg, 'reason', 1, 1000, 'multi');
     await requireRole(ctx, 'lessor');
     const lease = await readLease(ctx, leaseId);
     requireStatus(lease, 'draft', 'active');
