@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from gateway.api import create_app
 from gateway.api.config import Config, FabricSettings
+from gateway.api.readmodel import follower
 from gateway.fabricgw.events import ChaincodeEvent
 from tests.unit.api.fakes import FakeNetwork, chaincode_error
 
@@ -101,7 +102,7 @@ class World:
         event = ChaincodeEvent(block, transaction_id, chaincode, name,
                                json.dumps(payload, sort_keys=True).encode())
         for app in self.apps.values():
-            app.extensions["carbonlease"].read_model.apply(chaincode, event)
+            follower.apply(app.extensions["carbonlease"].read_model, chaincode, event)
         return payload
 
     def _install(self, network, msp_id):
