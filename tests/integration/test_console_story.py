@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from tests.console.conftest import (axe_violations, browser, chart_data, eventually,  # noqa: F401
                                     fill, new_page, photograph, sign_in)
 
+from .followers import FollowerProcess, follower_env
 from .test_api import start_gateways
 
 
@@ -47,11 +48,20 @@ class Consoles:
 
 @pytest.fixture(scope="module")
 def consoles(consortium, tmp_path_factory):
-    running, stop = start_gateways(consortium, tmp_path_factory, read_model_enabled=True)
-    yield Consoles(running)
-    stop()
-    for gateway in running.values():  # before the consortium goes down under them
-        gateway.app.extensions["carbonlease"].read_model.stop()
+    """A gateway per org and its read-model follower (the library, lists and the regulator's
+    queue read the read model)."""
+    running, stop = start_gateways(consortium, tmp_path_factory)
+    followers = [FollowerProcess(follower_env(consortium, gateway.database_url, msp_id),
+                                 tmp_path_factory.mktemp(f"follower-{msp_id}") / "follower.log")
+                 for msp_id, gateway in running.items()]
+    try:
+        for follower in followers:
+            follower.start()
+        yield Consoles(running)
+    finally:
+        stop()
+        for follower in followers:  # before the consortium goes down under them
+            follower.stop()
 
 
 def unique(prefix):
