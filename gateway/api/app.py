@@ -10,6 +10,7 @@ import flask
 from flask_smorest import Api
 from werkzeug.routing import BaseConverter
 
+from .. import console
 from . import auth, db, errors, schemas
 from .config import Config
 from .idempotency import IdempotencyStore
@@ -113,6 +114,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     for module in API_BLUEPRINTS:
         api.register_blueprint(module.blp)
     app.register_blueprint(operations.blp)
+    app.register_blueprint(console.blp)
     if local_swagger_ui:
         _serve_swagger_ui_assets(app, local_swagger_ui)
     errors.register(app)

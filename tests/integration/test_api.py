@@ -33,6 +33,7 @@ class RestGateway:
     url: str
     keys: dict
     app: object
+    database_url: str
     # Every gateway of the test: a write's next step may go through any of them.
     peers_of_the_test: list = dataclasses.field(default_factory=list)
 
@@ -75,16 +76,16 @@ def start_gateways(consortium, tmp_path_factory, **config):
     assert {"emission", "lease"} <= chaincodes, consortium["chaincodes"]
     gateways, servers = {}, []
     for msp_id in ORGS:
-        database = tmp_path_factory.mktemp(msp_id) / "gateway.db"
+        database_url = f"sqlite:///{tmp_path_factory.mktemp(msp_id) / 'gateway.db'}"
         app = create_app(Config(fabric=fabric_settings(consortium, msp_id),
-                                database_url=f"sqlite:///{database}", **config))
+                                database_url=database_url, **config))
         store = app.extensions["carbonlease"].credentials
         keys = {role: store.create(f"it-{role}", role).key for role in ROLES}
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         gateways[msp_id] = RestGateway(msp_id, f"http://127.0.0.1:{server.server_port}", keys,
-                                       app)
+                                       app, database_url)
     for gateway in gateways.values():
         gateway.peers_of_the_test = list(gateways.values())
 

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -26,11 +22,11 @@ from gateway.api.readmodel import follower
 from gateway.fabricgw import errors
 
 from .fabric_clients import connect
+from .followers import FollowerProcess, follower_env
 from .test_api import TERMS, created, fabric_settings, start_gateways, unique
 
 WAIT_S = 20
 POISON_PREFIX = "rm-poison"
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +35,6 @@ def writers(consortium, tmp_path_factory):
     running, stop = start_gateways(consortium, tmp_path_factory)
     yield running
     stop()
-
-
-def follower_env(consortium, database_url: str) -> dict[str, str]:
-    """The Lessor gateway's environment, as `scripts/up` gives it to its follower."""
-    settings = fabric_settings(consortium, "LessorMSP")
-    return {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO),
-            "CARBONLEASE_MSP_ID": settings.msp_id,
-            "CARBONLEASE_PEER_ENDPOINT": settings.peer_endpoint,
-            "CARBONLEASE_PEER_TLS_CA": settings.peer_tls_ca,
-            "CARBONLEASE_CERT": settings.cert, "CARBONLEASE_KEY": settings.key,
-            "CARBONLEASE_TLS_CERT": settings.tls_cert, "CARBONLEASE_TLS_KEY": settings.tls_key,
-            "CARBONLEASE_CHANNEL": settings.channel, "CARBONLEASE_DATABASE_URL": database_url,
-            "CARBONLEASE_FOLLOWER_HEARTBEAT": "0.5"}
 
 
 class Reader:
@@ -68,22 +51,15 @@ class Reader:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self.log_path = log_path
-        self._follower_env = follower_env(consortium, database_url)
+        self._follower = FollowerProcess(follower_env(consortium, database_url), log_path)
         self.start_follower()
 
+    @property
+    def follower(self):
+        return self._follower.process
+
     def start_follower(self):
-        with self.log_path.open("ab") as log:
-            self.follower = subprocess.Popen(
-                [sys.executable, "-m", "gateway.api.readmodel.follower"], cwd=REPO,
-                env=self._follower_env, stdout=log, stderr=subprocess.STDOUT)
-        # Its SIGTERM handler is installed once it says so (a signal during its imports ends
-        # it the default way).
-        started = f"started (pid {self.follower.pid})"
-        deadline = time.monotonic() + WAIT_S
-        while started not in self.log_path.read_text():
-            assert self.follower.poll() is None and time.monotonic() < deadline, \
-                self.log_path.read_text()
-            time.sleep(0.1)
+        self._follower.start()
 
     def get(self, path, **params) -> dict:
         response = requests.get(self.url + path, params=params, timeout=30,
@@ -122,10 +98,7 @@ class Reader:
             time.sleep(0.2)
 
     def stop_follower(self):
-        """SIGTERM to the follower, which closes its streams and exits 0."""
-        if self.follower.poll() is None:
-            self.follower.send_signal(signal.SIGTERM)
-        assert self.follower.wait(30) == 0, self.log_path.read_text()
+        self._follower.stop()
 
     def stop(self):
         self.stop_follower()
