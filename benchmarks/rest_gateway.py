@@ -116,8 +116,11 @@ def main() -> None:
     network = [sys.executable, "-m", "network"]
     if args.home:
         network += ["--home", args.home, "--port-offset", str(args.port_offset)]
-    status = json.loads(subprocess.run([*network, "status", "--json"], cwd=REPO,
-                                       capture_output=True, text=True).stdout)
+    answer = subprocess.run([*network, "status", "--json"], cwd=REPO, capture_output=True,
+                            text=True)
+    if not answer.stdout.strip():
+        raise SystemExit(f"no network status: {answer.stderr.strip()[-500:]}")
+    status = json.loads(answer.stdout)
     gateway = next(g for g in status["gateways"] if g["msp_id"] == "LessorMSP")
     key = Path(gateway["dev_credential_file"]).read_text().strip()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
