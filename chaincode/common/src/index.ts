@@ -5,5 +5,6 @@ export * from './exact';
 export * from './identity';
 export * from './json';
 export * from './ledger';
+export * from './privatedata';
 export * from './roles';
 export * from './validate';
