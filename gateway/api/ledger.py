@@ -193,10 +193,14 @@ class Ledger:
         return self._decode(payload, transaction)
 
     def submit(self, chaincode: str, transaction: str, arguments: Sequence = (), *,
+               transient: dict[str, Any] | None = None,
                resume: Attempt | None = None,
                on_endorsed: Callable[[Attempt], None] = lambda attempt: None) -> Committed:
         """Endorse, order and wait for the commit; again on MVCC conflicts, a bounded number
         of times with randomised exponential backoff (each attempt is a new transaction).
+
+        ``transient`` (name -> value, objects as JSON) reaches the chaincode as transient data:
+        endorsers see it, no block ever holds it (private data travels this way).
 
         ``on_endorsed`` sees every attempt before it is sent for ordering (if it raises, the
         attempt is not sent). With ``resume``, an attempt of this same write made earlier
@@ -208,10 +212,12 @@ class Ledger:
                 return committed
         contract = self._contract(chaincode)
         args = [_argument(a) for a in arguments]
+        transient_data = {k: _argument(v) for k, v in (transient or {}).items()}
         attempt = 0
         while True:
             try:
-                endorsed = contract.new_proposal(transaction, arguments=args).endorse()
+                endorsed = contract.new_proposal(transaction, arguments=args,
+                                                 transient_data=transient_data).endorse()
                 on_endorsed(Attempt(endorsed.transaction_id, endorsed.result, endorsed.bytes()))
                 return self._order(endorsed)
             except fabric_errors.CommitError as err:

@@ -21,6 +21,7 @@ class Call:
     transaction: str
     arguments: list
     kind: str  # "evaluate" or "submit"
+    transient: dict = dataclasses.field(default_factory=dict)  # name -> str, as sent
 
 
 def chaincode_error(code: str, message: str = "refused") -> errors.EndorseError:
@@ -39,20 +40,22 @@ class FakeContract:
     def evaluate(self, transaction, arguments=()):
         return self._network.run(self.name, transaction, list(arguments), "evaluate")
 
-    def new_proposal(self, transaction, arguments=()):
-        return FakeProposal(self._network, self.name, transaction, list(arguments))
+    def new_proposal(self, transaction, arguments=(), transient_data=None):
+        return FakeProposal(self._network, self.name, transaction, list(arguments),
+                            dict(transient_data or {}))
 
 
 class FakeProposal:
-    def __init__(self, network: "FakeNetwork", chaincode, transaction, arguments):
+    def __init__(self, network: "FakeNetwork", chaincode, transaction, arguments, transient):
         self._network = network
         self._call = (chaincode, transaction, arguments)
+        self._transient = transient
         self.transaction_id = network.new_transaction_id()
 
     def endorse(self):
         """Runs the handler; whatever it raises (a refusal, but also a commit failure) is
         raised here, before the attempt is recorded or ordered."""
-        result = self._network.run(*self._call, "submit")
+        result = self._network.run(*self._call, "submit", self._transient)
         return FakeTransaction(self._network, self.transaction_id, result)
 
 
@@ -123,9 +126,9 @@ class FakeNetwork:
         self.event_requests.append((chaincode_name, start_block, checkpoint))
         return self.events(chaincode_name, checkpoint)
 
-    def run(self, chaincode, transaction, arguments, kind):
+    def run(self, chaincode, transaction, arguments, kind, transient=None):
         with self._lock:
-            self.calls.append(Call(chaincode, transaction, arguments, kind))
+            self.calls.append(Call(chaincode, transaction, arguments, kind, transient or {}))
         handler = self.handlers.get((chaincode, transaction), self.defaults[kind])
         answer = handler(arguments)
         return answer if isinstance(answer, bytes) else json.dumps(answer).encode()
