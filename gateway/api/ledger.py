@@ -194,6 +194,7 @@ class Ledger:
 
     def submit(self, chaincode: str, transaction: str, arguments: Sequence = (), *,
                transient: dict[str, Any] | None = None,
+               endorsing_organizations: Sequence[str] | None = None,
                resume: Attempt | None = None,
                on_endorsed: Callable[[Attempt], None] = lambda attempt: None) -> Committed:
         """Endorse, order and wait for the commit; again on MVCC conflicts, a bounded number
@@ -201,6 +202,8 @@ class Ledger:
 
         ``transient`` (name -> value, objects as JSON) reaches the chaincode as transient data:
         endorsers see it, no block ever holds it (private data travels this way).
+        ``endorsing_organizations`` names the orgs to endorse instead of leaving the choice to
+        Fabric's discovery.
 
         ``on_endorsed`` sees every attempt before it is sent for ordering (if it raises, the
         attempt is not sent). With ``resume``, an attempt of this same write made earlier
@@ -216,8 +219,9 @@ class Ledger:
         attempt = 0
         while True:
             try:
-                endorsed = contract.new_proposal(transaction, arguments=args,
-                                                 transient_data=transient_data).endorse()
+                endorsed = contract.new_proposal(
+                    transaction, arguments=args, transient_data=transient_data,
+                    endorsing_organizations=endorsing_organizations).endorse()
                 on_endorsed(Attempt(endorsed.transaction_id, endorsed.result, endorsed.bytes()))
                 return self._order(endorsed)
             except fabric_errors.CommitError as err:

@@ -67,12 +67,23 @@ def get_schedule(lease_id):
     return query(LEASE, "GetSchedule", lease_id)
 
 
+def terms_holders() -> list[str]:
+    """The orgs that hold lease terms: the lease chaincode's lessor and regulator roles, which
+    are the members of its leaseTerms collection (chaincode/README.md)."""
+    roles = query(LEASE, "GetRoles")
+    return sorted({*roles["lessor"], *roles["regulator"]})
+
+
 @blp.route("/<id:lease_id>/fix-rate", methods=["POST"])
 @writes(blp, None, schemas.RateFixed, status=200)
 def fix_next_rate(lease_id):
     """Fix the next period's rate from the last period's verified emissions; the adjustment is
     private, the answer its hash (lease:FixNextRate)"""
-    return commit(LEASE, "FixNextRate", lease_id)
+    # It reads private terms and the emission chaincode (policy Grid AND Regulator) in one
+    # proposal; discovery then wants endorsers that are collection members AND satisfy
+    # emission's policy, which no org set does. Only the lease namespace is written, so its
+    # policy and the collection's decide validity: the collection's members endorse.
+    return commit(LEASE, "FixNextRate", lease_id, endorsers=terms_holders())
 
 
 @blp.route("/<id:lease_id>/payments", methods=["POST"])

@@ -55,6 +55,11 @@ WRITES = [
      "PurgeLeasePrivateData", ["l-1"]),
 ]
 
+ROLES = {"lessor": ["LessorMSP"], "grid": ["GridMSP"], "regulator": ["RegulatorMSP"],
+         "partner": ["HKPartnerMSP"]}
+# transaction -> the endorsing orgs the gateway names (else Fabric's discovery picks)
+NAMED_ENDORSERS = {"FixNextRate": ["LessorMSP", "RegulatorMSP"]}
+
 # transaction -> its transient data as the chaincode must receive it (the lease's salt is random)
 PRIVATE_WRITES = {
     "CreateLease": {"lease_private": {"lessee_id": "lessee-1", "lessee_name": "Lessee One Ltd",

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from .samples import LEASE, PRIVATE_WRITES, READS, TERMS, TX_ID, WRITES
+from .samples import LEASE, NAMED_ENDORSERS, PRIVATE_WRITES, READS, ROLES, TERMS, TX_ID, WRITES
 
 
 @pytest.mark.parametrize("method,path,body,status,chaincode,transaction,arguments", WRITES,
@@ -13,14 +13,16 @@ from .samples import LEASE, PRIVATE_WRITES, READS, TERMS, TX_ID, WRITES
 def test_write_is_submitted_and_answers_with_commit(client, network, as_role, method, path, body,
                                                     status, chaincode, transaction, arguments):
     network.on(chaincode, transaction, lambda args: {"echo": args})
+    network.on("lease", "GetRoles", lambda args: ROLES)
     response = client.open(path, method=method, json=body, headers=as_role("writer"))
     assert response.status_code == status, response.get_json()
     answer = response.get_json()
     assert set(answer) == {"transaction_id", "block_number", "result"}
     assert len(answer["transaction_id"]) == 64 and answer["block_number"] >= 10
-    [call] = network.calls
+    [call] = network.submits()
     assert (call.chaincode, call.transaction, call.arguments, call.kind) == (
         chaincode, transaction, arguments, "submit")
+    assert call.endorsers == NAMED_ENDORSERS.get(transaction)
     transient = {name: json.loads(value) for name, value in call.transient.items()}
     if transaction == "CreateLease":
         assert re.fullmatch("[0-9a-f]{64}", transient["lease_private"].pop("salt"))
