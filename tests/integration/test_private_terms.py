@@ -133,6 +133,12 @@ def test_no_non_member_disk_holds_a_private_value_and_member_peers_do(network, l
 
     outside = disk_scan.find(folders_of(net, status, members=False), needles)
     assert outside == {name: [] for name in needles}, outside
+    # The control: the scan does read those stores, since the public lease id is in each of them.
+    public = disk_scan.find(folders_of(net, status, members=False),
+                            {"lease_id": lease["id"].encode()})["lease_id"]
+    for node in [p["name"] for p in status["peers"] if p["msp_id"] not in MEMBERS] + \
+            [o["name"] for o in status["orderers"]]:
+        assert any(f"/{node}/" in f for f in public), (node, public)
 
     inside = disk_scan.find(folders_of(net, status, members=True), needles)
     for name, files in inside.items():
