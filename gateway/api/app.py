@@ -84,17 +84,22 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
 
     engine = db.make_engine(config.database_url)
     metrics = Metrics()
+    ledger = Ledger(config.fabric, connect=connect, mvcc_retries=config.mvcc_retries,
+                    retry_backoff_ms=config.retry_backoff_ms,
+                    on_fabric_error=lambda code: metrics.fabric_errors.labels(code).inc(),
+                    on_retry=metrics.mvcc_retries.inc)
     services = Services(
-        ledger=Ledger(config.fabric, connect=connect, mvcc_retries=config.mvcc_retries,
-                      retry_backoff_ms=config.retry_backoff_ms,
-                      on_fabric_error=lambda code: metrics.fabric_errors.labels(code).inc(),
-                      on_retry=metrics.mvcc_retries.inc),
+        ledger=ledger,
         credentials=auth.CredentialStore(engine),
         idempotency=IdempotencyStore(
             engine, dt.timedelta(seconds=config.idempotency_stale_after_s)),
         metrics=metrics,
         read_model=ReadModel(engine, on_applied=lambda chaincode, block:
-                             metrics.read_model_block.labels(chaincode).set(block)),
+                             metrics.read_model_block.labels(chaincode).set(block),
+                             # Lease events are public; the terms come from the ledger, for
+                             # those orgs that may read them.
+                             private_lease=lambda lease_id:
+                             ledger.evaluate("lease", "GetLease", [lease_id])["private"]),
     )
     app.extensions["carbonlease"] = services
     if config.read_model_enabled and config.fabric is not None:

@@ -557,7 +557,8 @@ LEASE_STATUSES = ["draft", "active", "terminated", "matured"]
 
 class ReadLeaseQuery(ReadPageQuery):
     status = fields.String(validate=validate.OneOf(LEASE_STATUSES))
-    lessee_id = Id()
+    lessee_id = Id(metadata={"description": "matches only where the org may read lease terms"})
+    lessee_ref = Id()
     project_id = Id()
 
 
@@ -589,18 +590,24 @@ class ReadReport(LedgerPosition):
     rejected_at = Timestamp(required=True, allow_none=True)
 
 
+PRIVATE_COLUMN = {"description": "private: filled where the gateway's org may read the lease "
+                                  "terms (LessorMSP, RegulatorMSP), null elsewhere"}
+
+
 class ReadLease(LedgerPosition):
     lease_id = fields.String(required=True)
-    lessee_id = fields.String(required=True)
+    lessee_ref = fields.String(required=True)
+    lessee_id = fields.String(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
     project_id = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(LEASE_STATUSES))
-    principal_fen = fields.Integer(required=True)
-    base_rate_bps = fields.Integer(required=True)
-    term_periods = fields.Integer(required=True)
-    period_months = fields.Integer(required=True)
-    start_date = fields.String(required=True)
+    principal_fen = fields.Integer(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
+    base_rate_bps = fields.Integer(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
+    term_periods = fields.Integer(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
+    period_months = fields.Integer(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
+    start_date = fields.String(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
     rate_bps = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "rate of the last fixed period; null while draft"})
+        "description": "private: rate of the last fixed period (the base rate until the first "
+                       "fix); null where the org may not read the terms"})
     fixed_through_period = fields.Integer(required=True)
     paid_through_period = fields.Integer(required=True)
     created_at = Timestamp(required=True)

@@ -62,18 +62,22 @@ emission_reports = sa.Table(
 
 # Terms the list shows; the full terms stay on the ledger (GET /api/v1/leases/{id}).
 LEASE_TERMS = ("principal_fen", "base_rate_bps", "term_periods", "period_months", "start_date")
+# Columns only a member of the lease terms collection can fill (null everywhere else): the
+# events are public, so a member gateway reads them from the ledger after each lease event.
+LEASE_PRIVATE = ("lessee_id", *LEASE_TERMS, "rate_bps")
 
 leases = sa.Table(
     "read_leases", db.metadata,
     sa.Column("lease_id", sa.String(64), primary_key=True),
-    sa.Column("lessee_id", sa.String(64), nullable=False, index=True),
+    sa.Column("lessee_ref", sa.String(64), nullable=False, index=True),
+    sa.Column("lessee_id", sa.String(64), nullable=True, index=True),
     sa.Column("project_id", sa.String(64), nullable=False, index=True),
     sa.Column("status", sa.String(16), nullable=False, index=True),
-    sa.Column("principal_fen", sa.BigInteger, nullable=False),
-    sa.Column("base_rate_bps", sa.Integer, nullable=False),
-    sa.Column("term_periods", sa.Integer, nullable=False),
-    sa.Column("period_months", sa.Integer, nullable=False),
-    sa.Column("start_date", sa.String(10), nullable=False),
+    sa.Column("principal_fen", sa.BigInteger, nullable=True),
+    sa.Column("base_rate_bps", sa.Integer, nullable=True),
+    sa.Column("term_periods", sa.Integer, nullable=True),
+    sa.Column("period_months", sa.Integer, nullable=True),
+    sa.Column("start_date", sa.String(10), nullable=True),
     sa.Column("rate_bps", sa.Integer, nullable=True),
     sa.Column("fixed_through_period", sa.Integer, nullable=False),
     sa.Column("paid_through_period", sa.Integer, nullable=False),
@@ -143,21 +147,12 @@ def _report_submitted(report: dict) -> list[Change]:
 
 
 def _lease_saved(lease: dict) -> list[Change]:
-    terms = lease["terms"]
-    if lease["adjustments"]:
-        rate = lease["adjustments"][-1]["rate_bps"]
-    else:
-        # Activation fixes period 1 at the base rate without an adjustment record.
-        rate = terms["base_rate_bps"] if lease["fixed_through_period"] >= 1 else None
-    values = {**_pick(leases, lease), **{name: terms[name] for name in LEASE_TERMS},
-              "rate_bps": rate}
-    return [Change(leases, lease["lease_id"], values)]
+    return [Change(leases, lease["lease_id"], _pick(leases, lease))]
 
 
-def _rate_fixed(adjustment: dict) -> list[Change]:
-    return [Change(leases, adjustment["lease_id"],
-                   {"fixed_through_period": adjustment["period"],
-                    "rate_bps": adjustment["rate_bps"]}, creates=False)]
+def _rate_fixed(fixed: dict) -> list[Change]:
+    return [Change(leases, fixed["lease_id"], {"fixed_through_period": fixed["period"]},
+                   creates=False)]
 
 
 def _payment_recorded(payment: dict) -> list[Change]:
@@ -165,6 +160,23 @@ def _payment_recorded(payment: dict) -> list[Change]:
     if payment["lease_status"] == "matured":
         values["matured_at"] = payment["recorded_at"]
     return [Change(leases, payment["lease_id"], values, creates=False)]
+
+
+def _private_purged(lease: dict) -> list[Change]:
+    return [Change(leases, lease["lease_id"],
+                   {**_pick(leases, lease), **{name: None for name in LEASE_PRIVATE}})]
+
+
+def lease_private_columns(view: dict | None) -> dict:
+    """The private columns from GetLease's ``private`` view (nothing when it is null)."""
+    if view is None:
+        return {}
+    terms = view["terms"]["terms"]
+    # Activation fixes period 1 at the base rate without an adjustment record; the view
+    # cannot tell draft from active, so the base rate stands until the first adjustment.
+    rate = view["adjustments"][-1]["rate_bps"] if view["adjustments"] else terms["base_rate_bps"]
+    return {"lessee_id": view["terms"]["lessee_id"],
+            **{name: terms[name] for name in LEASE_TERMS}, "rate_bps": rate}
 
 
 # Events of other kinds (RolesSet, FactorPublished, MeterReadingSubmitted, InterestExpressed)
@@ -176,18 +188,31 @@ PROJECTIONS: dict[tuple[str, str], Callable[[dict], list[Change]]] = {
     ("lease", "LeaseTerminated"): _lease_saved,
     ("lease", "RateFixed"): _rate_fixed,
     ("lease", "PaymentRecorded"): _payment_recorded,
+    ("lease", "LeasePrivateDataPurged"): _private_purged,
     ("emission", "ReportSubmitted"): _report_submitted,
     ("emission", "ReportVerified"): _report_decided,
     ("emission", "ReportRejected"): _report_decided,
 }
 
+# lease id -> GetLease's ``private`` view as this gateway's org reads it now (null for a
+# non-member org, which therefore never gets private columns).
+PrivateLease = Callable[[str], "dict | None"]
+
 # Which chaincode's checkpoint says how current a table is.
 SOURCE = {projects: "lease", leases: "lease", emission_reports: "emission"}
 
 
-def changes_of(chaincode: str, event) -> list[Change]:
+def changes_of(chaincode: str, event, private_lease: PrivateLease | None = None) -> list[Change]:
+    """The rows an event changes. For a lease event, ``private_lease`` (when given) adds the
+    private columns to the same change, so they share the event's ledger position."""
     projection = PROJECTIONS.get((chaincode, event.event_name))
-    return projection(json.loads(event.payload)) if projection else []
+    if not projection:
+        return []
+    changes = projection(json.loads(event.payload))
+    if private_lease is None or event.event_name == "LeasePrivateDataPurged":
+        return changes
+    return [dataclasses.replace(c, values={**c.values, **lease_private_columns(
+        private_lease(c.key))}) if c.table is leases else c for c in changes]
 
 
 def _is_newer(event, block_number: int, transaction_id: str) -> bool:
@@ -216,9 +241,11 @@ class ReadModel:
     """The tables in the gateway's database; ``apply`` writes them, the list methods read."""
 
     def __init__(self, engine: sa.Engine, *,
-                 on_applied: Callable[[str, int], None] = lambda chaincode, block: None):
+                 on_applied: Callable[[str, int], None] = lambda chaincode, block: None,
+                 private_lease: PrivateLease | None = None):
         self._engine = engine
         self._on_applied = on_applied
+        self._private_lease = private_lease
         self._listeners: dict[str, Listener] = {}
         db.metadata.create_all(engine, tables=TABLES)
 
@@ -255,7 +282,7 @@ class ReadModel:
         """Apply one chaincode event and advance the checkpoint, atomically. False when the
         event was applied before (nothing changes)."""
         # Decoded before the transaction: a malformed payload fails without touching anything.
-        changes = changes_of(chaincode, event)
+        changes = changes_of(chaincode, event, self._private_lease)
         with self._engine.begin() as conn:
             current = conn.execute(
                 sa.select(checkpoints.c.block_number, checkpoints.c.transaction_id)
@@ -297,10 +324,11 @@ class ReadModel:
         return self._page(emission_reports, page_size, bookmark, conditions)
 
     def leases(self, *, page_size: int, bookmark: str | None, status: str | None = None,
-               lessee_id: str | None = None, project_id: str | None = None) -> Page:
+               lessee_id: str | None = None, lessee_ref: str | None = None,
+               project_id: str | None = None) -> Page:
         return self._page(leases, page_size, bookmark,
                           _equal(leases, status=status, lessee_id=lessee_id,
-                                 project_id=project_id))
+                                 lessee_ref=lessee_ref, project_id=project_id))
 
     def _page(self, table: sa.Table, page_size: int, bookmark: str | None,
               conditions: list) -> Page:

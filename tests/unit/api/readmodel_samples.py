@@ -38,11 +38,22 @@ def report(report_id="rep-1", *, lessee_id="lessee-1", status="submitted", versi
             "rejected_by_msp": None, "rejected_at": None, "rejection_reason": None, **fields}
 
 
-def lease(lease_id="l-1", *, lessee_id="lessee-1", project_id="p-1", status="draft",
-          fixed_through_period=0, **fields):
-    return {"lease_id": lease_id, "lessee_id": lessee_id, "project_id": project_id,
-            "terms": TERMS, "status": status, "created_at": "2025-01-01T00:00:00.000Z",
+def lease(lease_id="l-1", *, lessee_ref="ref-1", project_id="p-1", status="draft",
+          fixed_through_period=1, **fields):
+    """The public lease, as LeaseCreated/Activated/Terminated carry it."""
+    return {"lease_id": lease_id, "lessee_ref": lessee_ref, "project_id": project_id,
+            "status": status, "created_at": "2025-01-01T00:00:00.000Z",
             "activated_at": None if status == "draft" else "2025-01-01T01:00:00.000Z",
-            "terminated_at": None, "termination_reason": None, "matured_at": None,
+            "terminated_at": None, "matured_at": None,
             "fixed_through_period": fixed_through_period, "paid_through_period": 0,
-            "adjustments": [], "payments": [], **fields}
+            "terms_hash": "ab" * 32, "termination_hash": None, "adjustments": [],
+            "payments": [], "private_data_purged_at": None, **fields}
+
+
+def private_view(lease_id="l-1", *, lessee_id="lessee-1", rates=()):
+    """GetLease's ``private`` as a member org reads it (adjustment records cut to what the read
+    model uses)."""
+    return {"terms": {"lease_id": lease_id, "lessee_id": lessee_id, "lessee_name": "Lessee",
+                      "terms": TERMS, "salt": "01" * 32},
+            "adjustments": [{"period": 2 + n, "rate_bps": rate} for n, rate in enumerate(rates)],
+            "payments": [], "termination": None}

@@ -8,7 +8,7 @@ from gateway.api import db
 from gateway.api.readmodel import Checkpoint, ReadModel, store
 from gateway.fabricgw.events import ChaincodeEvent
 
-from .readmodel_samples import event, lease, project, report, tx_id
+from .readmodel_samples import event, lease, private_view, project, report, tx_id
 
 
 @pytest.fixture
@@ -78,39 +78,72 @@ def test_a_correction_supersedes_the_earlier_version(read_model, engine):
     assert (later["status"], later["version"], later["supersedes"]) == ("submitted", 2, "rep-1")
 
 
-def test_lease_lifecycle(read_model, engine):
+def test_lease_lifecycle_public_columns(read_model, engine):
+    """A non-member org's read model: public columns only, from the events."""
     read_model.apply("lease", event(10, "LeaseCreated", lease()))
     created = row(engine, store.leases, "l-1")
-    assert (created["status"], created["principal_fen"], created["term_periods"],
-            created["rate_bps"], created["fixed_through_period"]) == (
-        "draft", 1_000_000_00, 4, None, 0)
-    read_model.apply("lease", event(11, "LeaseActivated",
-                                    lease(status="active", fixed_through_period=1)))
-    assert row(engine, store.leases, "l-1")["rate_bps"] == 450  # period 1: the base rate
+    assert (created["status"], created["lessee_ref"], created["fixed_through_period"]) == (
+        "draft", "ref-1", 1)
+    assert all(created[name] is None for name in store.LEASE_PRIVATE)
+    read_model.apply("lease", event(11, "LeaseActivated", lease(status="active")))
     read_model.apply("lease", event(12, "RateFixed", {
-        "lease_id": "l-1", "period": 2, "based_on_period": 1, "rate_bps": 425,
-        "adjustment_bps": -25, "fixed_at": "2025-04-01T00:00:00.000Z"}))
+        "lease_id": "l-1", "period": 2, "fixed_at": "2025-04-01T00:00:00.000Z",
+        "record_hash": "cd" * 32}))
     read_model.apply("lease", event(13, "PaymentRecorded", {
-        "lease_id": "l-1", "period": 1, "amount_fen": 1, "paid_on": "2025-01-15",
-        "due_date": "2025-04-01", "recorded_at": "2025-01-15T00:00:00.000Z",
-        "lease_status": "active"}))
+        "lease_id": "l-1", "period": 1, "recorded_at": "2025-01-15T00:00:00.000Z",
+        "record_hash": "ef" * 32, "lease_status": "active"}))
     paid = row(engine, store.leases, "l-1")
     assert (paid["status"], paid["fixed_through_period"], paid["rate_bps"],
             paid["paid_through_period"], paid["matured_at"], paid["block_number"]) == (
-        "active", 2, 425, 1, None, 13)
+        "active", 2, None, 1, None, 13)
     read_model.apply("lease", event(20, "PaymentRecorded", {
-        "lease_id": "l-1", "period": 4, "amount_fen": 1, "paid_on": "2025-10-15",
-        "due_date": "2026-01-01", "recorded_at": "2025-10-15T00:00:00.000Z",
-        "lease_status": "matured"}))
+        "lease_id": "l-1", "period": 4, "recorded_at": "2025-10-15T00:00:00.000Z",
+        "record_hash": "12" * 32, "lease_status": "matured"}))
     matured = row(engine, store.leases, "l-1")
     assert (matured["status"], matured["paid_through_period"], matured["matured_at"]) == (
         "matured", 4, "2025-10-15T00:00:00.000Z")
 
 
+def test_a_member_fills_private_columns_from_the_ledger_after_each_event(engine):
+    views = {"l-1": private_view()}
+    asked = []
+
+    def private_lease(lease_id):
+        asked.append(lease_id)
+        return views[lease_id]
+    model = ReadModel(engine, private_lease=private_lease)
+    model.apply("lease", event(10, "LeaseCreated", lease()))
+    created = row(engine, store.leases, "l-1")
+    assert (created["lessee_id"], created["principal_fen"], created["term_periods"],
+            created["rate_bps"]) == ("lessee-1", 1_000_000_00, 4, 450)
+    views["l-1"] = private_view(rates=[425])
+    model.apply("lease", event(12, "RateFixed", {
+        "lease_id": "l-1", "period": 2, "fixed_at": "2025-04-01T00:00:00.000Z",
+        "record_hash": "cd" * 32}))
+    assert row(engine, store.leases, "l-1")["rate_bps"] == 425
+    assert asked == ["l-1", "l-1"]
+    # A purge empties the private columns; the ledger is not asked (there is nothing left).
+    model.apply("lease", event(30, "LeasePrivateDataPurged", lease(
+        status="terminated", private_data_purged_at="2031-01-01T00:00:00.000Z")))
+    purged = row(engine, store.leases, "l-1")
+    assert purged["status"] == "terminated" and purged["lessee_ref"] == "ref-1"
+    assert all(purged[name] is None for name in store.LEASE_PRIVATE)
+    assert asked == ["l-1", "l-1"]
+
+
+def test_a_failed_ledger_read_applies_nothing(engine):
+    def unreachable(lease_id):
+        raise RuntimeError("peer unavailable")
+    model = ReadModel(engine, private_lease=unreachable)
+    with pytest.raises(RuntimeError):
+        model.apply("lease", event(10, "LeaseCreated", lease()))
+    assert rows(engine, store.leases) == [] and model.checkpoint("lease") is None
+
+
 def test_terminated_lease(read_model, engine):
     read_model.apply("lease", event(10, "LeaseCreated", lease()))
     read_model.apply("lease", event(11, "LeaseTerminated", lease(
-        status="terminated", activated_at=None, terminated_at="2025-02-01T00:00:00.000Z")))
+        status="terminated", terminated_at="2025-02-01T00:00:00.000Z")))
     terminated = row(engine, store.leases, "l-1")
     assert (terminated["status"], terminated["terminated_at"]) == (
         "terminated", "2025-02-01T00:00:00.000Z")
@@ -146,12 +179,11 @@ def test_a_repeated_event_changes_no_row_even_past_the_checkpoint(read_model, en
     # (same block, same id) is recognised even when the checkpoint would let it through.
     created = event(10, "LeaseCreated", lease())
     read_model.apply("lease", created)
-    read_model.apply("lease", event(11, "RateFixed", {"lease_id": "l-1", "period": 2,
-                                                      "rate_bps": 500}))
+    read_model.apply("lease", event(11, "RateFixed", {"lease_id": "l-1", "period": 2}))
     with engine.begin() as conn:
         conn.execute(store.checkpoints.delete())
     read_model.apply("lease", created)
-    assert row(engine, store.leases, "l-1")["rate_bps"] == 500
+    assert row(engine, store.leases, "l-1")["fixed_through_period"] == 2
 
 
 def test_an_older_event_never_overwrites_newer_state(read_model, engine):
@@ -214,8 +246,11 @@ def services(app):
 
 
 @pytest.fixture
-def filled(services):
-    """45 projects (categories and owners rotating), 30 reports, 12 leases."""
+def filled(services, network):
+    """45 projects (categories and owners rotating), 30 reports, 12 leases (the app's org reads
+    their terms: lessee-0/1 alternating)."""
+    network.on("lease", "GetLease", lambda args: {"private": private_view(
+        args[0], lessee_id=f"lessee-{int(args[0][2:]) % 2}")})
     model = services.read_model
     categories = ["clean_energy", "energy_storage", "ev"]
     owners = ["LessorMSP", "HKPartnerMSP"]
@@ -235,7 +270,7 @@ def filled(services):
     for n in range(12):
         block += 1
         model.apply("lease", event(block, "LeaseCreated", lease(
-            f"l-{n:03d}", lessee_id=f"lessee-{n % 2}", project_id=f"p-{n % 4:03d}",
+            f"l-{n:03d}", lessee_ref=f"ref-{n % 2}", project_id=f"p-{n % 4:03d}",
             status=["draft", "active", "terminated"][n % 3])))
     return block
 
@@ -302,6 +337,8 @@ def test_leases_filter_by_status_lessee_and_project(client, as_role, filled):
                            status="active", lessee_id="lessee-1")
     assert [r["lease_id"] for r in records] == [
         f"l-{n:03d}" for n in range(12) if n % 3 == 1 and n % 2 == 1]
+    by_ref, _ = all_pages(client, as_role("reader"), "/api/v1/read/leases", lessee_ref="ref-0")
+    assert [r["lease_id"] for r in by_ref] == [f"l-{n:03d}" for n in range(0, 12, 2)]
     by_project, _ = all_pages(client, as_role("reader"), "/api/v1/read/leases",
                               project_id="p-002")
     assert [r["lease_id"] for r in by_project] == ["l-002", "l-006", "l-010"]
@@ -342,6 +379,7 @@ def test_read_routes_need_a_key(client):
 
 
 def test_read_routes_never_reach_fabric(client, network, as_role, filled):
+    network.calls.clear()  # filling read the lease terms, as a member's follower does
     client.get("/api/v1/read/leases", headers=as_role("reader"))
     assert network.calls == []
 
