@@ -10,14 +10,25 @@ import { JsonObject, parseObjectArg } from './validate';
  * only their SHA-256 hash travels in the block to every peer.
  */
 
-/** One transient entry holding a JSON object with exactly these fields. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * One transient entry holding a JSON object with exactly these fields. Its bytes must be UTF-8:
+ * a lenient decoding would store U+FFFD where the caller sent something else.
+ */
 export function transientObject(ctx: Context, name: string, required: string[], optional: string[] = []): JsonObject {
+    const field = `transient ${name}`;
     const value = ctx.stub.getTransient().get(name);
     if (value === undefined || value.length === 0) {
-        throw invalidArgument(`transient ${name}`,
-            'is required: private data travels as transient data, never as a proposal argument');
+        throw invalidArgument(field, 'is required: private data travels as transient data, never as a proposal argument');
     }
-    return parseObjectArg(Buffer.from(value).toString('utf8'), `transient ${name}`, required, optional);
+    let text: string;
+    try {
+        text = UTF8.decode(value);
+    } catch {
+        throw invalidArgument(field, 'is not valid UTF-8');
+    }
+    return parseObjectArg(text, field, required, optional);
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -215,7 +215,8 @@ describe('private data: transient in, hash out, members only', () => {
     });
 
     it('a missing or malformed transient entry is INVALID_ARGUMENT and writes nothing', async () => {
-        const transients: Record<string, string>[] = [{}, { secret: '' }, { secret: '{"text":1,"x":2}' }, { secret: '[' }];
+        const transients: Record<string, string | Uint8Array>[] = [{}, { secret: '' }, { secret: '{"text":1,"x":2}' },
+            { secret: '[' }, { secret: Buffer.from([0x7b, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]) }];
         for (const transient of transients) {
             const result = await newLedger().invoke(vault, 'Store', [], client('LessorMSP'), T, transient);
             assert.equal(codeOf(result), 'INVALID_ARGUMENT', JSON.stringify(transient));

@@ -79,7 +79,7 @@ export class FakeLedger {
 
     /** Runs one transaction of `contract` as `caller` at `time`, like a peer would. */
     async invoke(contract: Contract, fcn: string, args: string[], caller: Caller, time: Date,
-        transient: Record<string, string> = {}): Promise<TxResult> {
+        transient: Record<string, string | Uint8Array> = {}): Promise<TxResult> {
         const txId = `tx${String(++this.txCounter).padStart(6, '0')}`;
         const pending = new Map<string, Bytes | null>();
         const pendingPrivate: [string, string, Bytes | null][] = [];
@@ -88,7 +88,8 @@ export class FakeLedger {
         let event: TxResult['event'] = null;
         const ledger = this;
         const seconds = Math.floor(time.getTime() / 1000);
-        const transientMap = new Map(Object.entries(transient).map(([k, v]) => [k, Buffer.from(v, 'utf8')]));
+        const transientMap = new Map(Object.entries(transient).map(([k, v]) =>
+            [k, typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v)]));
         // The peer's checks, with its messages (core/chaincode/handler.go).
         const members = (collection: string): string[] => {
             const list = ledger.collections.get(collection);
