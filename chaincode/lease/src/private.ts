@@ -71,12 +71,14 @@ export async function requireTerms(ctx: Context, leaseId: string): Promise<Priva
     return terms;
 }
 
-async function readRecords<T>(ctx: Context, key: (period: number) => string, from: number, through: number): Promise<T[]> {
+/** The records of periods from..through; the peer must hold each one public state refers to. */
+async function readRecords<T>(ctx: Context, what: string, key: (period: number) => string, from: number, through: number):
+    Promise<T[]> {
     const records: T[] = [];
     for (let period = from; period <= through; period++) {
         const record = await readPrivateJson<T>(ctx, TERMS_COLLECTION, key(period));
         if (record === null) {
-            throw invalidState(`private record ${period} of a lease is missing on this peer`);
+            throw invalidState(`the ${what} of period ${period} is not on this peer (not yet reconciled, or purged)`);
         }
         records.push(record);
     }
@@ -85,10 +87,10 @@ async function readRecords<T>(ctx: Context, key: (period: number) => string, fro
 
 /** Adjustments fix periods 2..fixedThrough (period 1 runs at the base rate). */
 export const readAdjustments = (ctx: Context, leaseId: string, fixedThrough: number): Promise<Adjustment[]> =>
-    readRecords<Adjustment>(ctx, (p) => adjustmentKey(ctx, leaseId, p), 2, fixedThrough);
+    readRecords<Adjustment>(ctx, `rate fix of lease ${leaseId}`, (p) => adjustmentKey(ctx, leaseId, p), 2, fixedThrough);
 
 export const readPayments = (ctx: Context, leaseId: string, paidThrough: number): Promise<Payment[]> =>
-    readRecords<Payment>(ctx, (p) => paymentKey(ctx, leaseId, p), 1, paidThrough);
+    readRecords<Payment>(ctx, `payment of lease ${leaseId}`, (p) => paymentKey(ctx, leaseId, p), 1, paidThrough);
 
 /**
  * Whether the caller's org is meant to read the collection: the lessor and regulator roles are
