@@ -17,6 +17,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+MSP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 TX_ID_PATTERN = r"^[0-9a-f]{64}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -69,6 +70,29 @@ def _non_blank(value: str) -> None:
         raise ma.ValidationError("Must not be blank.")
 
 
+# Free text has one definition with the chaincodes (chaincode/common/src/text.ts; the shared cases
+# are golden/validation.json): well-formed Unicode (json.loads keeps a lone surrogate escape, which
+# no UTF-8 encoder can write back out), no C0, DEL or C1 control characters nor U+2028/U+2029
+# except line feed in multi-line text, and lengths in code points, which is what len() counts.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = {False: re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]"),
+            True: re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")}
+_SEPARATORS = {"\u2028": "line separator", "\u2029": "paragraph separator"}
+
+
+def _plain_text(multiline: bool):
+    def check(value: str) -> None:
+        if _SURROGATE.search(value):
+            raise ma.ValidationError("Must be well-formed Unicode (it holds a lone surrogate).")
+        control = _CONTROL[multiline].search(value)
+        if control:
+            allowed = " (line feed U+000A is the only one allowed)" if multiline else ""
+            kind = _SEPARATORS.get(control.group(), "control character")
+            raise ma.ValidationError(
+                f"Must not contain {kind} U+{ord(control.group()):04X}{allowed}.")
+    return check
+
+
 def Id(**kwargs):
     return fields.String(validate=FullMatch(ID_PATTERN), **kwargs)
 
@@ -78,8 +102,8 @@ def Date(**kwargs):
                          metadata={"format": "date", **kwargs.pop("metadata", {})}, **kwargs)
 
 
-def Text(max_length: int = MAX_TEXT, *, blank: bool = False, **kwargs):
-    checks = [validate.Length(max=max_length)]
+def Text(max_length: int = MAX_TEXT, *, blank: bool = False, multiline: bool = False, **kwargs):
+    checks = [_plain_text(multiline), validate.Length(max=max_length)]
     metadata = kwargs.pop("metadata", {})
     if not blank:
         checks += [validate.Length(min=1), _non_blank]
@@ -97,7 +121,8 @@ def Timestamp(**kwargs):
 
 
 def Msp(**kwargs):
-    return fields.String(metadata={"description": "MSP id", "example": "LessorMSP"}, **kwargs)
+    return fields.String(validate=FullMatch(MSP_ID_PATTERN),
+                         metadata={"description": "MSP id", "example": "LessorMSP"}, **kwargs)
 
 
 class Request(ma.Schema):
@@ -114,7 +139,7 @@ class FactorInput(Request):
     year = Int(1900, 9999, required=True, metadata={"example": 2024})
     factor_g_per_kwh = Int(0, 100_000, required=True,
                            metadata={"description": "grams CO2e per kWh", "example": 570})
-    supersede_reason = Text(allow_none=True, metadata={
+    supersede_reason = Text(multiline=True, allow_none=True, metadata={
         "description": "absent or null for the first publication of a region and year; "
                        "required to supersede it"})
 
@@ -169,7 +194,7 @@ class ReportInput(Request):
 
 
 class RejectionInput(Request):
-    reason = Text(required=True)
+    reason = Text(multiline=True, required=True)
 
 
 class Scope2Line(ma.Schema):
@@ -226,7 +251,7 @@ class Project(ProjectInput):
 
 class InterestInput(Request):
     amount_fen = Int(1, MAX_SAFE_INTEGER, required=True)
-    note = Text(blank=True, required=True)
+    note = Text(blank=True, multiline=True, required=True)
 
 
 class Interest(ma.Schema):
@@ -291,7 +316,7 @@ PRIVATE_FIELDS = ("lessee_id", "lessee_name", "terms")
 
 
 class TerminationInput(Request):
-    reason = Text(required=True, metadata={"description": "private"})
+    reason = Text(multiline=True, required=True, metadata={"description": "private"})
 
 
 class PaymentInput(Request):
@@ -532,7 +557,7 @@ class ReadPageQuery(PageQuery):
 
 class ReadProjectQuery(ReadPageQuery):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    owner_msp = Id(metadata={"example": "LessorMSP"})
+    owner_msp = Msp()
 
 
 REPORT_STATUSES = ["submitted", "verified", "rejected", "superseded"]

@@ -266,6 +266,14 @@ def test_list_paging_with_bookmark(lifecycle, lessor):
     assert second["records"] and second["records"][0] != first["records"][0]
 
 
+def test_a_bookmark_from_outside_the_list_is_refused(lifecycle, partner):
+    """Issue 12: `?bookmark=%00lease%00` returned lease and interest records dressed as projects."""
+    response = partner.get("/api/v1/projects?bookmark=%00lease%00")
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "INVALID_ARGUMENT"
+    assert "bookmark" in response.json()["error"]["message"]
+
+
 def test_project_and_interest(lifecycle, partner, regulator):
     project = lifecycle["project"]
     assert project["owner_msp"] == "LessorMSP"
@@ -322,11 +330,15 @@ def test_terminate_lease(lifecycle, lessor):
         "lease_id": unique("lease"), "lessee_ref": lifecycle["lessee"],
         "lessee_id": unique("lessee-id"), "lessee_name": "Nansha Steel Co.",
         "project_id": lifecycle["project"]["project_id"], "terms": TERMS}))
+    # A reason is multi-line text (line feed only), also in the transient data the gateway sends.
+    refused = lessor.post(f"/api/v1/leases/{lease['lease_id']}/terminate", {"reason": "withdrawn\r\n"})
+    assert refused.status_code == 422 and "reason" in refused.json()["error"]["details"]["json"], refused.text
+    reason = "withdrawn\nby the lessee"
     terminated = created(lessor.post(f"/api/v1/leases/{lease['lease_id']}/terminate",
-                                     {"reason": "withdrawn"}), 200)
+                                     {"reason": reason}), 200)
     assert terminated["status"] == "terminated" and terminated["termination_hash"]
     view = lessor.get(f"/api/v1/leases/{lease['lease_id']}").json()
-    assert view["private"]["termination"]["reason"] == "withdrawn"
+    assert view["private"]["termination"]["reason"] == reason
 
 
 def test_preview(grid):

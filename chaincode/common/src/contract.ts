@@ -1,6 +1,8 @@
 import { Context, Contract } from 'fabric-contract-api';
 import { invalidArgument } from './errors';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Base of both contracts. Only methods declared directly on a subclass become transactions
  * (fabric-contract-api reads the immediate prototype), so the hooks here are not callable.
@@ -9,8 +11,24 @@ import { invalidArgument } from './errors';
  * every problem in the `CODE: text` form.
  */
 export class CarbonContract extends Contract {
+    /**
+     * The shim decodes arguments with Buffer.toString(), which silently turns bytes that are not
+     * UTF-8 into U+FFFD: the ledger would keep text the caller never sent. Such a call is refused.
+     */
+    async beforeTransaction(ctx: Context): Promise<void> {
+        // getBufferArgs (the function name, then the arguments) is in the shim but not its typings.
+        const raw = (ctx.stub as unknown as { getBufferArgs(): Uint8Array[] }).getBufferArgs();
+        raw.forEach((bytes, index) => {
+            try {
+                UTF8.decode(bytes);
+            } catch {
+                throw invalidArgument(index === 0 ? 'function' : `argument ${index}`, 'is not valid UTF-8');
+            }
+        });
+    }
+
     async unknownTransaction(ctx: Context): Promise<void> {
         const { fcn } = ctx.stub.getFunctionAndParameters();
-        throw invalidArgument('function', `no transaction named ${fcn}`);
+        throw invalidArgument('function', `no transaction named ${JSON.stringify(fcn)}`);
     }
 }

@@ -1,6 +1,5 @@
 import stringifyDeterministic from 'json-stringify-deterministic';
 import sortKeysRecursive from 'sort-keys-recursive';
-import { invalidArgument } from './errors';
 
 /**
  * A value to be stored or returned as JSON: plain objects, arrays, strings, safe integers,
@@ -35,15 +34,6 @@ export function canonicalJson(value: Json): string {
 
 export function toBytes(value: Json): Uint8Array {
     return Buffer.from(canonicalJson(value), 'utf8');
-}
-
-/** Parses a JSON argument; a syntax error becomes INVALID_ARGUMENT naming the argument. */
-export function parseJsonArg(text: string, field: string): unknown {
-    try {
-        return JSON.parse(text);
-    } catch {
-        throw invalidArgument(field, 'is not valid JSON');
-    }
 }
 
 /** Reads back a value this chaincode wrote itself (always canonical JSON). */

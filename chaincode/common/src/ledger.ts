@@ -1,5 +1,6 @@
 import { Context } from 'fabric-contract-api';
 import { CalendarDate } from './dates';
+import { invalidArgument } from './errors';
 import { canonicalJson, fromBytes, Json, toBytes } from './json';
 import { parseIntArg } from './validate';
 
@@ -81,6 +82,13 @@ export interface Page {
 export async function pageOf(
     ctx: Context, objectType: string, attributes: string[], pageSize: number, bookmark: string, valuesAreKeys: boolean,
 ): Promise<Page> {
+    // The peer starts a paged scan AT the bookmark and ends it where the partial key's range ends
+    // (core/chaincode/handler.go), so a bookmark placed before the range (`\u0000lease\u0000`, or
+    // another lessee's index key) would walk through records of other kinds and other owners.
+    // Every bookmark the peer hands out for this list starts with the list's own prefix.
+    if (bookmark !== '' && !bookmark.startsWith(ctx.stub.createCompositeKey(objectType, attributes))) {
+        throw invalidArgument('bookmark', 'does not belong to this list');
+    }
     const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
         objectType, attributes, pageSize, bookmark);
     const values: Uint8Array[] = [];

@@ -1,5 +1,5 @@
 import { invalidArgument } from './errors';
-import { parseJsonArg } from './json';
+import { parseJsonArg } from './jsonarg';
 
 /**
  * Argument validation. Every reader names the field in its error so a caller can fix the request;
@@ -32,7 +32,7 @@ export function readObject(value: unknown, field: string, required: string[], op
     const object = value as JsonObject;
     const unknown = Object.keys(object).filter((key) => !required.includes(key) && !optional.includes(key));
     if (unknown.length > 0) {
-        throw invalidArgument(field, `unknown field(s): ${unknown.sort().join(', ')}`);
+        throw invalidArgument(field, `unknown field(s): ${unknown.sort().map((key) => JSON.stringify(key)).join(', ')}`);
     }
     const missing = required.filter((key) => !(key in object));
     if (missing.length > 0) {
@@ -76,19 +76,6 @@ export function parseIntArg(text: string, field: string, min: number, max: numbe
         throw invalidArgument(field, 'must be a decimal integer');
     }
     return readInt(Number(text), field, min, max);
-}
-
-export function readText(value: unknown, field: string, minLength: number, maxLength: number): string {
-    if (typeof value !== 'string') {
-        throw invalidArgument(field, 'must be a string');
-    }
-    const trimmedLength = value.trim().length;
-    if (trimmedLength < minLength || value.length > maxLength) {
-        throw invalidArgument(field, minLength > 0
-            ? `must be a non-blank string of at most ${maxLength} characters`
-            : `must be a string of at most ${maxLength} characters`);
-    }
-    return value;
 }
 
 export function readEnum<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {

@@ -4,8 +4,9 @@ import { Context } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
 import { createHash } from 'node:crypto';
 import {
-    addMonths, CarbonContract, canonicalJson, expectArgs, getRoles, parseDate, parseIntArg, previousDay, readInt,
-    readPrivateJson, requireRole, roundHalfAwayFromZero, setRoles, toSafeNumber, transientObject, writePrivateJson,
+    addMonths, CarbonContract, canonicalJson, codePointLength, expectArgs, getRoles, parseDate, parseIntArg, parseJsonArg,
+    parseObjectArg, previousDay, readInt, readPrivateJson, readText, requireRole, roundHalfAwayFromZero, setRoles,
+    toSafeNumber, transientObject, writePrivateJson,
 } from '../src';
 import { CLIENT_MULTI_OU_CERT, NO_OU_CERT } from './certs';
 import { admin, at, client, codeOf, FakeLedger, peer } from './harness';
@@ -62,6 +63,50 @@ describe('argument readers', () => {
         assert.deepEqual(addMonths({ year: 2024, month: 11, day: 28 }, 3), { year: 2025, month: 2, day: 28 });
         assert.deepEqual(previousDay({ year: 2025, month: 3, day: 1 }), { year: 2025, month: 2, day: 28 });
         assert.deepEqual(previousDay({ year: 2025, month: 1, day: 1 }), { year: 2024, month: 12, day: 31 });
+    });
+});
+
+// Which inputs are valid is golden/validation.json's job (lease/test/validation-table.test.ts);
+// these check what the errors say, since a caller fixes a request from the message.
+describe('text and JSON argument errors', () => {
+    const refusal = (call: () => unknown): string => {
+        try {
+            call();
+        } catch (error) {
+            return (error as Error).message;
+        }
+        return 'accepted';
+    };
+    it('names the field and the character', () => {
+        assert.equal(refusal(() => readText('a\u0000', 'name', 1, 10)),
+            'INVALID_ARGUMENT: name: must not contain control character U+0000');
+        assert.equal(refusal(() => readText('a\r\n', 'reason', 1, 10, 'multi')),
+            'INVALID_ARGUMENT: reason: must not contain control character U+000D (line feed U+000A is the only one allowed)');
+        assert.equal(refusal(() => readText('\ud800', 'name', 1, 10)),
+            'INVALID_ARGUMENT: name: must be well-formed Unicode (it holds a lone UTF-16 surrogate)');
+        assert.equal(refusal(() => readText('\u{1F600}'.repeat(3), 'name', 1, 2)),
+            'INVALID_ARGUMENT: name: must be at most 2 characters (Unicode code points), got 3');
+    });
+    it('counts code points', () => {
+        assert.equal(codePointLength(''), 0);
+        assert.equal(codePointLength('\u{1F600}a\u6df1'), 3);
+        assert.equal(codePointLength('e\u0301'), 2);
+    });
+    it('names where in a JSON argument the problem is', () => {
+        assert.equal(refusal(() => parseJsonArg('{"terms":{"ratchet":[{"a":1},{"a":"\\udfff"}]}}', 'lease_json')),
+            'INVALID_ARGUMENT: lease_json.terms.ratchet[1].a: must be well-formed Unicode (it holds a lone UTF-16 surrogate)');
+        assert.equal(refusal(() => parseJsonArg('{"x":{"a b":[1.5]}}', 'arg')),
+            'INVALID_ARGUMENT: arg.x["a b"][0]: numbers must be JSON integers, written without fraction or exponent');
+        assert.equal(refusal(() => parseJsonArg('{"x":{"n":1,"n":2}}', 'arg')), 'INVALID_ARGUMENT: arg.x: duplicate key "n"');
+        assert.equal(refusal(() => parseJsonArg('{"\\ud800":1}', 'arg')),
+            'INVALID_ARGUMENT: arg (a key): must be well-formed Unicode (it holds a lone UTF-16 surrogate)');
+        assert.equal(refusal(() => parseJsonArg('['.repeat(100_000) + ']'.repeat(100_000), 'arg')),
+            'INVALID_ARGUMENT: arg: nests deeper than 16 levels');
+        assert.equal(refusal(() => parseJsonArg(`[${'9'.repeat(5000)}]`, 'arg')), 'accepted');
+    });
+    it('quotes unknown keys instead of echoing them raw', () => {
+        assert.equal(refusal(() => parseObjectArg('{"a":1,"\\u0000x\\n":2}', 'arg', ['a'])),
+            'INVALID_ARGUMENT: arg: unknown field(s): "\\u0000x\\n"');
     });
 });
 
@@ -220,6 +265,19 @@ describe('private data: transient in, hash out, members only', () => {
         for (const transient of transients) {
             const result = await newLedger().invoke(vault, 'Store', [], client('LessorMSP'), T, transient);
             assert.equal(codeOf(result), 'INVALID_ARGUMENT', JSON.stringify(transient));
+            assert.deepEqual(result.writes, []);
+        }
+    });
+
+    it('transient JSON is read as strictly as a JSON argument', async () => {
+        const refusals: [string, string][] = [
+            ['{"text":"a","text":"b"}', 'INVALID_ARGUMENT: transient secret: duplicate key "text"'],
+            ['{"text":"\\ud800"}', 'INVALID_ARGUMENT: transient secret.text: must be well-formed Unicode (it holds a lone UTF-16 surrogate)'],
+            ['{"text":1.0}', 'INVALID_ARGUMENT: transient secret.text: numbers must be JSON integers, written without fraction or exponent'],
+        ];
+        for (const [secret, error] of refusals) {
+            const result = await newLedger().invoke(vault, 'Store', [], client('LessorMSP'), T, { secret });
+            assert.equal(result.error, error, secret);
             assert.deepEqual(result.writes, []);
         }
     });

@@ -16,6 +16,9 @@ import { ADMIN_CERT, CLIENT_CERT, PEER_CERT } from './certs';
 
 type Bytes = Uint8Array;
 
+/** What a client puts on the wire: a string as its UTF-8, bytes as they are. */
+const wire = (value: string | Bytes): Buffer => (typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value));
+
 interface HistoryRecord {
     txId: string;
     value: Bytes;
@@ -77,9 +80,15 @@ export class FakeLedger {
         return bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8'));
     }
 
-    /** Runs one transaction of `contract` as `caller` at `time`, like a peer would. */
-    async invoke(contract: Contract, fcn: string, args: string[], caller: Caller, time: Date,
-        transient: Record<string, string | Uint8Array> = {}): Promise<TxResult> {
+    /**
+     * Runs one transaction of `contract` as `caller` at `time`, like a peer would. Arguments and
+     * transient values travel as bytes (a string is sent as its UTF-8); arguments reach the
+     * contract decoded the shim's way, transient values as the bytes sent.
+     */
+    async invoke(contract: Contract, fcn: string, rawArgs: (string | Bytes)[], caller: Caller, time: Date,
+        transient: Record<string, string | Bytes> = {}): Promise<TxResult> {
+        const bufferArgs = [fcn, ...rawArgs].map(wire);
+        const args = bufferArgs.slice(1).map((bytes) => bytes.toString());
         const txId = `tx${String(++this.txCounter).padStart(6, '0')}`;
         const pending = new Map<string, Bytes | null>();
         const pendingPrivate: [string, string, Bytes | null][] = [];
@@ -88,8 +97,7 @@ export class FakeLedger {
         let event: TxResult['event'] = null;
         const ledger = this;
         const seconds = Math.floor(time.getTime() / 1000);
-        const transientMap = new Map(Object.entries(transient).map(([k, v]) =>
-            [k, typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v)]));
+        const transientMap = new Map(Object.entries(transient).map(([name, value]) => [name, wire(value)]));
         // The peer's checks, with its messages (core/chaincode/handler.go).
         const members = (collection: string): string[] => {
             const list = ledger.collections.get(collection);
@@ -112,6 +120,7 @@ export class FakeLedger {
             getTxID: () => txId,
             getChannelID: () => ledger.channel,
             getFunctionAndParameters: () => ({ fcn, params: args }),
+            getBufferArgs: () => bufferArgs,
             getDateTimestamp: () => new Date(time.getTime()),
             getTxTimestamp: () => ({ seconds, nanos: 0 }),
             getState: async (key: string) => ledger.state.get(key) ?? new Uint8Array(0),
@@ -145,8 +154,12 @@ export class FakeLedger {
             },
             getStateByPartialCompositeKeyWithPagination: async (
                 objectType: string, attributes: string[], pageSize: number, bookmark: string) => {
+                // Like the peer (core/chaincode/handler.go): a bookmark replaces the start of the
+                // range, wherever it points, and the range still ends where the partial key's ends.
                 const prefix = `\u0000${objectType}\u0000${attributes.map((a) => `${a}\u0000`).join('')}`;
-                const keys = ledger.sortedKeys(prefix).filter((key) => bookmark === '' || key >= bookmark);
+                const start = bookmark === '' ? prefix : bookmark;
+                const end = `${prefix}\u{10FFFF}`;
+                const keys = [...ledger.state.keys()].filter((key) => key >= start && key < end).sort();
                 const page = keys.slice(0, pageSize);
                 return {
                     iterator: iteratorOver(page.map((key) => ({ key, value: ledger.state.get(key)! }))),
@@ -202,6 +215,7 @@ export class FakeLedger {
             const target = contract as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
             let result: unknown;
             if (own.includes(fcn) && fcn !== 'constructor' && !fcn.startsWith('_')) {
+                await contract.beforeTransaction(ctx);
                 result = await target[fcn].call(contract, ctx, ...args);
             } else {
                 await contract.unknownTransaction(ctx);

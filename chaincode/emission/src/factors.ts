@@ -34,7 +34,7 @@ export async function publishFactor(ctx: Context, factorJson: string): Promise<s
     const region = readId(input.region, 'region');
     const year = readInt(input.year, 'year', MIN_YEAR, MAX_YEAR);
     const factorGPerKwh = readInt(input.factor_g_per_kwh, 'factor_g_per_kwh', 0, MAX_FACTOR_G_PER_KWH);
-    const reason = isAbsent(input, 'supersede_reason') ? null : readText(input.supersede_reason, 'supersede_reason', 1, 1000);
+    const reason = isAbsent(input, 'supersede_reason') ? null : readText(input.supersede_reason, 'supersede_reason', 1, 1000, 'multi');
     const caller = await requireRole(ctx, 'regulator');
 
     const key = factorKey(ctx, region, year);

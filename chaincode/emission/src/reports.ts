@@ -202,7 +202,7 @@ export async function verifyReport(ctx: Context, reportIdArg: string): Promise<s
 
 export async function rejectReport(ctx: Context, reportIdArg: string, reasonArg: string): Promise<string> {
     readId(reportIdArg, 'report_id');
-    const reason = readText(reasonArg, 'reason', 1, 1000);
+    const reason = readText(reasonArg, 'reason', 1, 1000, 'multi');
     const caller = await requireRole(ctx, 'regulator');
     const report = await readSubmittedReport(ctx, reportIdArg);
     const rejected: Report = {

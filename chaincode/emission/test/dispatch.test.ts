@@ -16,9 +16,9 @@ const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefro
 
 interface ShimResponse { status: number; message: string; payload?: Uint8Array }
 
-function stubFor(args: string[], state: Map<string, Uint8Array>) {
+function stubFor(args: (string | Uint8Array)[], state: Map<string, Uint8Array>) {
     return {
-        getBufferArgs: () => args.map((a) => Buffer.from(a)),
+        getBufferArgs: () => args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'utf8') : Buffer.from(a))),
         getTxID: () => 'tx1',
         getChannelID: () => 'carbonlease',
         getCreator: () => ({ mspid: 'LessorMSP', idBytes: Buffer.from(ADMIN_CERT) }),
@@ -36,7 +36,7 @@ describe('fabric-shim dispatch of the emission package', () => {
     const modulePath = path.resolve(__dirname, '../..');
     const { contracts, serializers, title, version } = Bootstrap.getInfoFromContract(modulePath);
     const chaincode = new ChaincodeFromContract(contracts, serializers, {}, title, version);
-    const invoke = (args: string[], state = new Map<string, Uint8Array>()): Promise<ShimResponse> =>
+    const invoke = (args: (string | Uint8Array)[], state = new Map<string, Uint8Array>()): Promise<ShimResponse> =>
         chaincode.invokeFunctionality(stubFor(args, state));
 
     it('exposes every transaction', () => {
@@ -56,15 +56,18 @@ describe('fabric-shim dispatch of the emission package', () => {
             '"updated_at":"2025-01-01T00:00:00.000Z","updated_by_msp":"LessorMSP","version":1}');
     });
 
-    const failures: [string[], RegExp][] = [
+    const failures: [(string | Uint8Array)[], RegExp][] = [
         [['GetFactor', 'GD-SZ'], /^INVALID_ARGUMENT: arguments: expected 2 argument\(s\) \(region, year\), got 1$/],
         [['GetFactor', 'GD-SZ', '2025', 'extra'], /^INVALID_ARGUMENT: arguments: /],
         [['GetFactor', 'GD-SZ', '2025'], /^NOT_FOUND: /],
         [['PublishFactor', '{"region":"GD-SZ","year":2025,"factor_g_per_kwh":581}'], /^ROLES_NOT_SET: /],
         [['NoSuchTransaction'], /^INVALID_ARGUMENT: function: /],
+        // The shim would have read these bytes as 'GD\uFFFD' and 'GD\uFFFD\uFFFD\uFFFD'.
+        [['GetFactor', Buffer.from([0x47, 0x44, 0xff]), '2025'], /^INVALID_ARGUMENT: argument 1: is not valid UTF-8$/],
+        [['RejectReport', 'rep1', Buffer.from([0x47, 0x44, 0xed, 0xa0, 0x80])], /^INVALID_ARGUMENT: argument 2: is not valid UTF-8$/],
     ];
     for (const [args, message] of failures) {
-        it(`${args.join(' ')} -> ${message}`, async () => {
+        it(`${args.map(String).join(' ')} -> ${message}`, async () => {
             const response = await invoke(args);
             assert.equal(response.status, 500);
             assert.match(response.message, message);

@@ -204,6 +204,25 @@ describe('emission: reports', () => {
         assert.deepEqual((await ok('ListReportsByLessee', ['L2', '10', ''])).records, []);
     });
 
+    it('refuses a bookmark outside the lessee\'s own list', async () => {
+        await ok('SubmitMeterReading', [{ ...READING_1, reading_id: 'r0', lessee_id: 'L0' }], GRID);
+        await ok('SubmitReport', [{ ...REPORT, report_id: 'L0-rep', lessee_id: 'L0', meter_reading_ids: ['r0'] }]);
+        await ok('SubmitReport', [REPORT]);
+        // L0's index key sorts before L1's: the peer would scan from it through L1's reports, and
+        // from `\u0000reading\u0000` through the meter readings of every lessee.
+        const foreign = ['\u0000report_by_lessee\u0000L0\u0000', '\u0000report_by_lessee\u0000L0\u0000L0-rep\u0000',
+            '\u0000report_by_lessee\u0000L\u0000', '\u0000reading\u0000', '\u0000factor\u0000', 'roles', 'zzz'];
+        for (const bookmark of foreign) {
+            const result = await call('ListReportsByLessee', ['L1', '10', bookmark], PARTNER);
+            assert.equal(result.error, 'INVALID_ARGUMENT: bookmark: does not belong to this list', JSON.stringify(bookmark));
+            assert.deepEqual(result.writes, []);
+        }
+        const own = await ok('ListReportsByLessee', ['L1', '10', '\u0000report_by_lessee\u0000L1\u0000rep1\u0000'], PARTNER);
+        assert.deepEqual((own.records as { report_id: string }[]).map((r) => r.report_id), ['rep1']);
+        const L0 = await ok('ListReportsByLessee', ['L0', '10', ''], PARTNER);
+        assert.deepEqual((L0.records as { report_id: string }[]).map((r) => r.report_id), ['L0-rep']);
+    });
+
     const badReports: [string, string, unknown][] = [
         ['INVALID_ARGUMENT', 'float scope 1', { ...REPORT, scope1_kg: 1.5 }],
         ['INVALID_ARGUMENT', 'negative scope 1', { ...REPORT, scope1_kg: -1 }],

@@ -143,7 +143,8 @@ export async function activateLease(ctx: Context, leaseIdArg: string): Promise<s
 /** The reason arrives as transient `termination` = {reason}: free text may name the lessee. */
 export async function terminateLease(ctx: Context, leaseIdArg: string): Promise<string> {
     const leaseId = readId(leaseIdArg, 'lease_id');
-    const reason = readText(transientObject(ctx, 'termination', ['reason']).reason, 'termination.reason', 1, 1000);
+    const secret = transientObject(ctx, 'termination', ['reason']);
+    const reason = readText(secret.reason, 'termination.reason', 1, 1000, 'multi');
     await requireRole(ctx, 'lessor');
     const lease = await readLease(ctx, leaseId);
     requireStatus(lease, 'draft', 'active');

@@ -75,7 +75,7 @@ export async function expressInterest(ctx: Context, projectIdArg: string, intere
     const projectId = readId(projectIdArg, 'project_id');
     const input = parseObjectArg(interestJson, 'interest_json', ['amount_fen', 'note']);
     const amountFen = readInt(input.amount_fen, 'amount_fen', 1, Number.MAX_SAFE_INTEGER);
-    const note = readText(input.note, 'note', 0, 1000);
+    const note = readText(input.note, 'note', 0, 1000, 'multi');
     const caller = await requireRole(ctx, 'partner');
     await readProject(ctx, projectId);
 

@@ -103,8 +103,21 @@ describe('lease: projects and co-financing interest', () => {
     });
 
     it('answers an empty page past the end', async () => {
-        const past = await ok('ListProjects', ['10', 'zzz'], GRID);
+        const past = await ok('ListProjects', ['10', '\u0000project\u0000zzz\u0000'], GRID);
         assert.deepEqual(past, { records: [], fetched_count: 0, bookmark: '' });
+    });
+
+    it('refuses a bookmark outside the project list', async () => {
+        await ok('CreateLease', [LEASE]);
+        await ok('ExpressInterest', ['P1', { amount_fen: 500, note: '' }], HK);
+        // The peer scans from the bookmark to the end of the project range: from `\u0000lease\u0000`
+        // that walks through every interest and lease record before the first project.
+        const foreign = ['\u0000lease\u0000', '\u0000interest\u0000', '\u0000', '\u0000projects\u0000', 'roles', 'zzz'];
+        for (const bookmark of foreign) {
+            const result = await call('ListProjects', ['10', bookmark], GRID);
+            assert.equal(result.error, 'INVALID_ARGUMENT: bookmark: does not belong to this list', JSON.stringify(bookmark));
+            assert.deepEqual(result.writes, []);
+        }
     });
 
     it('partners express interest; a repeat replaces it', async () => {

@@ -38,6 +38,9 @@ CASES = [
     # projects
     ("/api/v1/projects", change(PROJECT, category="coal"), "category"),
     ("/api/v1/projects", change(PROJECT, name="x" * 201), "name"),
+    ("/api/v1/projects", change(PROJECT, name="\U0001F600" * 201), "name"),  # 201 code points
+    ("/api/v1/projects", change(PROJECT, name="\ud800"), "name"),  # sent as the escape \ud800
+    ("/api/v1/projects", change(PROJECT, location="Shenzhen\x00"), "location"),
     ("/api/v1/projects/p-1/interest", {"amount_fen": 0, "note": ""}, "amount_fen"),
     ("/api/v1/projects/p-1/interest", {"amount_fen": 5}, "note"),
     # leases
