@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Context } from 'fabric-contract-api';
 import { forbidden, invalidArgument } from './errors';
 import { fromBytes, Json, toBytes } from './json';
+import { decodeUtf8 } from './text';
 import { JsonObject, parseObjectArg } from './validate';
 
 /**
@@ -10,11 +11,11 @@ import { JsonObject, parseObjectArg } from './validate';
  * only their SHA-256 hash travels in the block to every peer.
  */
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
- * One transient entry holding a JSON object with exactly these fields. Its bytes must be UTF-8:
- * a lenient decoding would store U+FFFD where the caller sent something else.
+ * One transient entry holding a JSON object with exactly these fields. Its bytes must be UTF-8
+ * (a lenient decoding would store U+FFFD where the caller sent something else), and its JSON is
+ * read as strictly as an argument's (jsonarg.ts): the fields' values then go through the same
+ * readers, and so the same text rules, as public arguments.
  */
 export function transientObject(ctx: Context, name: string, required: string[], optional: string[] = []): JsonObject {
     const field = `transient ${name}`;
@@ -22,13 +23,7 @@ export function transientObject(ctx: Context, name: string, required: string[], 
     if (value === undefined || value.length === 0) {
         throw invalidArgument(field, 'is required: private data travels as transient data, never as a proposal argument');
     }
-    let text: string;
-    try {
-        text = UTF8.decode(value);
-    } catch {
-        throw invalidArgument(field, 'is not valid UTF-8');
-    }
-    return parseObjectArg(text, field, required, optional);
+    return parseObjectArg(decodeUtf8(value, field), field, required, optional);
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
