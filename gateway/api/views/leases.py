@@ -7,10 +7,8 @@ on every peer, so it carries hashes, never private values."""
 
 import secrets
 
-from flask_smorest import Blueprint
-
 from .. import schemas
-from . import LEASE, commit, query, reads, writes
+from . import LEASE, Blueprint, commit, query, reads, writes
 
 blp = Blueprint("leases", __name__, url_prefix="/api/v1/leases",
                 description="Lease contracts, their floating-rate schedule and payments "
