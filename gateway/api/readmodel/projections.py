@@ -132,11 +132,11 @@ def changes_of(chaincode: str, event, private_lease: PrivateLease | None = None)
     record = decode(event.payload)
     with _shape_errors(event.event_name):
         changes = projection(record)
+    for change in changes:
+        _check(change)  # before the ledger is asked about the lease the event names
     if private_lease is not None and event.event_name != "LeasePrivateDataPurged":
         changes = [_with_private_columns(c, private_lease(c.key), event.event_name)
                    if c.table is leases else c for c in changes]
-    for change in changes:
-        _check(change)
     return changes
 
 
@@ -146,7 +146,9 @@ def _with_private_columns(change: Change, view, event_name: str) -> Change:
                             f"is a {type(view).__name__}, not an object")
     with _shape_errors(f"{event_name} (private view)"):
         columns = lease_private_columns(view)
-    return dataclasses.replace(change, values={**change.values, **columns})
+    private = dataclasses.replace(change, values={**change.values, **columns})
+    _check(private)
+    return private
 
 
 @contextlib.contextmanager

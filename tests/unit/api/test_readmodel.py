@@ -184,6 +184,15 @@ ODD_VIEWS = {
 }
 
 
+def test_the_ledger_is_not_asked_about_a_lease_id_no_column_holds(read_model, engine):
+    ledger = Ledger({})
+    odd = event(3, "LeaseCreated", lease("l\ud800"))
+    assert apply(read_model, "lease", odd, ledger) == DEAD_LETTER
+    assert ledger.asked == []
+    assert "read_leases.lease_id is not well-formed Unicode" in \
+        rows(engine, store.dead_letters)[0]["error"]
+
+
 @pytest.mark.parametrize("view,reason", ODD_VIEWS.values(), ids=ODD_VIEWS.keys())
 def test_an_odd_private_view_is_a_dead_letter(read_model, engine, view, reason):
     created = golden.events("lease", until="lease created (draft)")[-1]
