@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 
 import sqlalchemy as sa
 
@@ -125,6 +126,20 @@ heartbeats = sa.Table(
 
 TABLES = (projects, emission_reports, leases, checkpoints, dead_letters, heartbeats)
 
+# The read model is derived from the ledger, so tables made by another version of it are not
+# migrated: the follower drops and recreates them and reads every event again from block 0.
+# This row says which version made them (a fingerprint of their definitions).
+schema_stamps = sa.Table(
+    "read_model_schema", db.metadata,
+    sa.Column("fingerprint", sa.String(64), primary_key=True),
+)
+
+
+def schema_fingerprint(dialect: sa.engine.Dialect) -> str:
+    ddl = "\n".join(str(sa.schema.CreateTable(table).compile(dialect=dialect))
+                    for table in TABLES)
+    return hashlib.sha256(ddl.encode()).hexdigest()
+
 # Longest error text kept with a dead letter; the payload itself is kept whole.
 MAX_ERROR_CHARS = 2000
 
@@ -200,9 +215,26 @@ class ReadModel:
 
     def __init__(self, engine: sa.Engine):
         self._engine = engine
-        db.create_tables(engine, TABLES)
+        db.create_tables(engine, (*TABLES, schema_stamps))
 
     # --- recording (the follower) -------------------------------------------------------
+
+    def rebuild_if_outdated(self) -> bool:
+        """Run by the follower, the only writer, before it follows: when the tables were made
+        by another version of the read model (an older gateway's database), drop them and
+        create them empty, so the follower rebuilds them from block 0. True if it did."""
+        expected = schema_fingerprint(self._engine.dialect)
+        with self._engine.begin() as conn:
+            stamps = conn.execute(sa.select(schema_stamps.c.fingerprint)).scalars().all()
+            if stamps == [expected]:
+                return False
+            for table in reversed(TABLES):
+                table.drop(conn, checkfirst=True)
+            for table in TABLES:
+                table.create(conn)
+            conn.execute(schema_stamps.delete())
+            conn.execute(schema_stamps.insert().values(fingerprint=expected))
+        return True
 
     def record(self, chaincode: str, event, changes: list[Change]) -> bool:
         """Write ``changes`` and advance the checkpoint to ``event``, atomically. False when
