@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import binaries, config, processes
+from . import binaries, ca, config, processes
 from .fabric import FabricCommandError
 from .network import Network
 from .orgs import AddOrgError, add_org as add_org_to_channel
@@ -35,8 +35,9 @@ def main(ctx, config_path, home, port_offset):
 
 @main.command()
 def build():
-    """Build (or find cached) Fabric binaries and print their folder."""
+    """Build (or find cached) the Fabric and Fabric CA binaries and print their folders."""
     click.echo(binaries.ensure_built())
+    click.echo(binaries.ensure_ca_built())
 
 
 @main.command()
@@ -73,7 +74,8 @@ def status(ctx, as_json):
                 mark = "ok  " if node["healthy"] else "DOWN"
                 extra = f" height {node['height']}" if node.get("height") else ""
                 click.echo(f"{mark} {node['name']:<34} {node['endpoint']}{extra}")
-        for name, items in (("chaincodes", report.get("chaincodes", [])),
+        for name, items in (("cas", report.get("cas", [])),
+                            ("chaincodes", report.get("chaincodes", [])),
                             ("gateways", report.get("gateways", []))):
             for item in items:
                 mark = "ok  " if item.get("healthy") else "DOWN"
@@ -116,6 +118,6 @@ def run() -> None:
     try:
         main(standalone_mode=True)
     except (config.ConfigError, processes.ProcessError, binaries.BuildError,
-            FabricCommandError, AddOrgError) as error:
+            FabricCommandError, AddOrgError, ca.CAError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from . import chaincode, channel, crypto
+from . import chaincode, channel
 from .config import ConfigError, Org
 from .fabric import FabricCommandError
 from .log import progress
@@ -98,7 +98,7 @@ def add_org(net: Network, msp_id: str, signer_ids: list[str] | None = None) -> l
     started = time.monotonic()
     changes: list[str] = []
     fabric = net.fabric
-    crypto.generate(net.consortium, net.layout, [org])
+    changes += net.enroll([org])
     channel.write_configtx(net.layout, net.consortium)
     net.write_profile(org)
 
