@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import binaries, ca, config, processes
+from . import binaries, ca, config, processes, users
 from .fabric import FabricCommandError
 from .network import Network
 from .orgs import AddOrgError, add_org as add_org_to_channel
@@ -100,6 +100,18 @@ def add_org(ctx, msp_id, signers):
 
 
 @main.command()
+@click.argument("msp_id")
+@click.argument("name")
+@click.option("--role", default="writer", show_default=True,
+              type=click.Choice(["reader", "writer", "admin"]))
+@click.pass_context
+def user(ctx, msp_id, name, role):
+    """Enroll a person or app NAME at MSP_ID's CA and bind a new API key of its gateway to
+    that identity; prints {"api_key", "enrollment_id", "subject", "cert", "key"}."""
+    click.echo(json.dumps(users.add_user(_network(ctx), msp_id, name, role)))
+
+
+@main.command()
 @click.argument("node")
 @click.option("-n", "--lines", default=100, show_default=True)
 @click.pass_context
@@ -118,6 +130,7 @@ def run() -> None:
     try:
         main(standalone_mode=True)
     except (config.ConfigError, processes.ProcessError, binaries.BuildError,
-            FabricCommandError, AddOrgError, ca.CAError) as error:
+            FabricCommandError, AddOrgError, ca.CAError,
+            users.UserError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

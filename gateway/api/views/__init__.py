@@ -7,7 +7,7 @@ import flask
 from flask_smorest import Blueprint
 
 from .. import schemas
-from ..auth import requires_role
+from ..auth import current_principal, requires_role
 from ..idempotency import HEADER_DOC, idempotent, submit_options
 from ..ledger import Committed, Ledger
 
@@ -21,13 +21,15 @@ def ledger() -> Ledger:
 
 def query(chaincode: str, transaction: str, *arguments):
     """A read-only chaincode call; its JSON answer as Python data."""
-    return ledger().evaluate(chaincode, transaction, arguments)
+    return ledger().evaluate(chaincode, transaction, arguments,
+                             identity_dir=current_principal().identity_dir)
 
 
 def commit(chaincode: str, transaction: str, *arguments) -> Committed:
     """A write, returned once committed valid (MVCC conflicts retried in the ledger; under an
     Idempotency-Key, resumed from what a crashed earlier request left)."""
-    return ledger().submit(chaincode, transaction, arguments, **submit_options())
+    return ledger().submit(chaincode, transaction, arguments, **submit_options(),
+                           identity_dir=current_principal().identity_dir)
 
 
 def reads(blp: Blueprint, answer, *, query_args=None):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import datetime
 import hashlib
 import itertools
 import json
@@ -10,9 +12,29 @@ import queue
 import threading
 
 import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from gateway.fabricgw import errors
+from gateway.fabricgw import Identity, errors
 from gateway.fabricgw.commit import Status
+
+
+def certificate(common_name: str) -> tuple[bytes, bytes]:
+    """(cert PEM, key PEM): a self-signed certificate standing in for an enrolled one."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
+ORG_IDENTITY = Identity("LessorMSP", certificate("User1@lessor.carbonlease.local")[0])
 
 
 @dataclasses.dataclass
@@ -21,6 +43,7 @@ class Call:
     transaction: str
     arguments: list
     kind: str  # "evaluate" or "submit"
+    signer: Identity = ORG_IDENTITY
 
 
 def chaincode_error(code: str, message: str = "refused") -> errors.EndorseError:
@@ -86,7 +109,8 @@ class FakeNetwork:
     ``handlers[(chaincode, transaction)]`` is called with the argument list and returns a
     JSON-able answer, bytes, or raises; unset transactions use ``defaults[kind]``, which
     answers ``{}``. Ordered transactions commit VALID in a new block (``statuses`` by id); a
-    second copy of a committed id is ``DUPLICATE_TXID``, as on Fabric. ``crash`` (``"before ordering"`` or ``"after
+    second copy of a committed id is ``DUPLICATE_TXID``, as on Fabric; the ledger keeps each
+    transaction's creator (``with_identity`` gives a view signing as another identity). ``crash`` (``"before ordering"`` or ``"after
     ordering"``) makes the next submission stop the process there (SystemExit)."""
 
     def __init__(self):
@@ -95,6 +119,8 @@ class FakeNetwork:
         self.calls: list[Call] = []
         self.ordered: list[str] = []
         self.statuses = {}
+        self.creators = {}
+        self.identity = ORG_IDENTITY
         self.crash = None
         self.events = EventSource()
         self.event_requests = []
@@ -107,6 +133,12 @@ class FakeNetwork:
 
     def get_network(self, channel):
         return self
+
+    def with_identity(self, identity, signer=None):
+        """The same network (shared calls, ledger, counters), signing as ``identity``."""
+        view = copy.copy(self)
+        view.identity = identity
+        return view
 
     def get_contract(self, name):
         return FakeContract(self, name)
@@ -125,7 +157,7 @@ class FakeNetwork:
 
     def run(self, chaincode, transaction, arguments, kind):
         with self._lock:
-            self.calls.append(Call(chaincode, transaction, arguments, kind))
+            self.calls.append(Call(chaincode, transaction, arguments, kind, self.identity))
         handler = self.handlers.get((chaincode, transaction), self.defaults[kind])
         answer = handler(arguments)
         return answer if isinstance(answer, bytes) else json.dumps(answer).encode()
@@ -137,6 +169,7 @@ class FakeNetwork:
             block = next(self._blocks)
             code = "DUPLICATE_TXID" if tx_id in self.statuses else "VALID"
             self.statuses.setdefault(tx_id, (code, block))
+            self.creators.setdefault(tx_id, self.identity)
         self._crash_if("after ordering")
         return FakeCommit(Status(tx_id, code, block))
 
@@ -149,7 +182,7 @@ class FakeNetwork:
         if tx_id not in self.statuses:
             raise errors.NotFoundError(tx_id)
         code, block = self.statuses[tx_id]
-        return Status(tx_id, code, block)
+        return Status(tx_id, code, block, self.creators[tx_id])
 
     def submits(self, transaction=None):
         """Endorsed writes (each a new transaction; re-submissions of one are in ``ordered``)."""
