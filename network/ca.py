@@ -180,7 +180,7 @@ class CAClient:
                           f"{(result.stdout + result.stderr).strip()[-1500:]}")
         return result.stdout + result.stderr
 
-    def _registrar(self, kind: str) -> None:
+    def registrar(self, kind: str) -> None:
         """Enroll the bootstrap admin once; later commands sign as it."""
         if (self._registrar_home(kind) / "msp" / "signcerts" / "cert.pem").exists():
             return
@@ -188,10 +188,14 @@ class CAClient:
         self.run(kind, ["enroll"], {"FABRIC_CA_CLIENT_URL":
                                     f"https://{BOOTSTRAP_ADMIN}:{secret}@localhost:{self.org.ca_port}"})
 
+    def crl(self, kind: str) -> Path:
+        """Where ``revoke --gencrl`` as the registrar writes the CA's current CRL."""
+        return self._registrar_home(kind) / "msp" / "crls" / "crl.pem"
+
     def register(self, kind: str, enrollment_id: str, id_type: str, secret: str) -> None:
         """Register ``enrollment_id`` with ``secret``; one already registered (an enrollment
         that failed half-way) keeps the secret it was registered with."""
-        self._registrar(kind)
+        self.registrar(kind)
         try:
             self.run(kind, ["register", "--id.name", enrollment_id, "--id.type", id_type,
                             "--id.affiliation", "", "--id.maxenrollments", "-1"],

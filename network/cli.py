@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import binaries, ca, config, processes, users
+from . import binaries, ca, config, processes, revocation, users
 from .fabric import FabricCommandError
 from .network import Network
 from .orgs import AddOrgError, add_org as add_org_to_channel
@@ -104,11 +104,17 @@ def add_org(ctx, msp_id, signers):
 @click.argument("name")
 @click.option("--role", default="writer", show_default=True,
               type=click.Choice(["reader", "writer", "admin"]))
+@click.option("--revoke", is_flag=True,
+              help="Revoke NAME instead: at the CA, in the channel config (the org's CRL, "
+                   "signed by the org's admin) and its API key.")
 @click.pass_context
-def user(ctx, msp_id, name, role):
+def user(ctx, msp_id, name, role, revoke):
     """Enroll a person or app NAME at MSP_ID's CA and bind a new API key of its gateway to
     that identity; prints {"api_key", "enrollment_id", "subject", "cert", "key"}."""
-    click.echo(json.dumps(users.add_user(_network(ctx), msp_id, name, role)))
+    if revoke:
+        click.echo(json.dumps(revocation.revoke_user(_network(ctx), msp_id, name)))
+    else:
+        click.echo(json.dumps(users.add_user(_network(ctx), msp_id, name, role)))
 
 
 @main.command()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import textwrap
 
 import pytest
 import yaml
 
-from network import ca, channel, chaincode, config, network, nodes
+from network import ca, channel, chaincode, config, network, nodes, revocation
 from network.builder import ccaas
 
 
@@ -196,3 +197,19 @@ def test_roles_follow_the_member_orgs(consortium):
                       "partner": ["HKPartnerMSP", "MacaoPartnerMSP"]}
     wanted = deployment.roles_wanted(consortium.orgs)
     assert wanted["partner"] == ["HKPartnerMSP", "MacaoPartnerMSP", "ShenzhenPartnerMSP"]
+
+
+def test_a_crl_goes_into_every_definition_of_the_orgs_msp():
+    def msp():
+        return {"values": {"MSP": {"value": {"config": {"name": "X", "revocation_list": []}}}}}
+    config = {"channel_group": {"groups": {
+        "Application": {"groups": {"LessorMSP": msp(), "GridMSP": msp()}},
+        "Orderer": {"groups": {"LessorMSP": msp()}}}}}
+    updated = revocation.with_crl(config, "LessorMSP", b"-----BEGIN X509 CRL-----\n")
+    groups = updated["channel_group"]["groups"]
+    expected = [base64.b64encode(b"-----BEGIN X509 CRL-----\n").decode()]
+    for section in ("Application", "Orderer"):
+        assert groups[section]["groups"]["LessorMSP"]["values"]["MSP"]["value"]["config"][
+            "revocation_list"] == expected
+    assert groups["Application"]["groups"]["GridMSP"] == msp()
+    assert config["channel_group"]["groups"]["Orderer"]["groups"]["LessorMSP"] == msp()
