@@ -30,6 +30,9 @@ def _network(ctx: click.Context) -> Network:
               envvar="CARBONLEASE_PORT_OFFSET", help="Added to every port of the file.")
 @click.pass_context
 def main(ctx, config_path, home, port_offset):
+    # Everything the tool writes under the run folder (keys, configs, profiles, logs) is the
+    # consortium owner's alone; public material is handed out deliberately, not by mode bits.
+    os.umask(processes.PRIVATE_UMASK)
     ctx.obj = {"config": config_path, "home": home, "port_offset": port_offset}
 
 
@@ -76,7 +79,8 @@ def status(ctx, as_json):
                 click.echo(f"{mark} {node['name']:<34} {node['endpoint']}{extra}")
         for name, items in (("cas", report.get("cas", [])),
                             ("chaincodes", report.get("chaincodes", [])),
-                            ("gateways", report.get("gateways", []))):
+                            ("gateways", report.get("gateways", [])),
+                            ("followers", report.get("followers", []))):
             for item in items:
                 mark = "ok  " if item.get("healthy") else "DOWN"
                 click.echo(f"{mark} {name[:-1]} {item.get('name') or item.get('msp_id')}")

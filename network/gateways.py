@@ -1,22 +1,27 @@
-"""The REST gateways of the operating orgs, run by gunicorn as recorded processes.
+"""The REST gateways of the operating orgs, run by gunicorn as recorded processes behind nginx
+(``proxy``), which listens on the gateway's public port, each with its read-model follower
+(``gateway.api.readmodel.follower``) as another recorded process.
 
 Each gateway signs as its org's client identity, talks to its org's anchor peer, and keeps its
-database (API credentials, idempotency records) in the run folder. A development credential
-(role admin) is created once per gateway and written to a file that only root can read.
+database (API credentials, idempotency records, the read model) in its private folder of the run
+folder (0700). The follower feeds the read model in that database from the peer's chaincode
+events. A development credential (role admin) is created once per gateway and written to a
+file only its owner can read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 
-from . import processes
 from typing import TYPE_CHECKING
 
+from . import processes, proxy
 from .config import HOST, REPO_ROOT, Layout, Org
 
 if TYPE_CHECKING:
@@ -24,10 +29,16 @@ if TYPE_CHECKING:
 
 DEV_CREDENTIAL_NAME = "dev"
 DEV_CREDENTIAL_ROLE = "admin"
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "python:gateway.api.gunicorn_config",
+            "gateway.api.wsgi:app"]
 
 
 def name(org: Org) -> str:
     return f"gateway.{org.domain}"
+
+
+def follower_name(org: Org) -> str:
+    return f"follower.{org.domain}"
 
 
 def folder(layout: Layout, org: Org):
@@ -56,13 +67,20 @@ def env(net: "Network", org: Org) -> dict[str, str]:
         "CARBONLEASE_TLS_KEY": client["tls_key"],
         "CARBONLEASE_CHANNEL": net.consortium.channel,
         "CARBONLEASE_DATABASE_URL": f"sqlite:///{folder(net.layout, org) / 'gateway.db'}",
-        "CARBONLEASE_BIND": f"{HOST}:{org.gateway_port}",
+        "CARBONLEASE_BIND": f"unix:{proxy.socket_path(folder(net.layout, org))}",
         "PYTHONPATH": str(REPO_ROOT),
         # Swagger UI served by the gateway itself: nothing outside the package registries is
         # reachable here, so /api/v1/docs must not depend on a CDN.
         "CARBONLEASE_SWAGGER_UI_DIR": str(REPO_ROOT / "gateway" / "static" / "node_modules"
                                           / "swagger-ui-dist"),
     }
+
+
+def follower_env(net: "Network", org: Org) -> dict[str, str]:
+    """The gateway's environment minus what only the web server reads, so that a change of
+    those restarts gunicorn alone."""
+    return {key: value for key, value in env(net, org).items()
+            if key not in ("CARBONLEASE_BIND", "CARBONLEASE_SWAGGER_UI_DIR")}
 
 
 def url(org: Org) -> str:
@@ -101,15 +119,27 @@ def start(net: "Network") -> list[str]:
     for org in net.member_orgs():
         if not org.gateway_port:
             continue
-        folder(net.layout, org).mkdir(parents=True, exist_ok=True)
+        home = folder(net.layout, org)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        home.chmod(0o700)
         if _ensure_credential(net, org):
             changes.append(f"created dev credential {credential_file(net.layout, org)}")
-        argv = [sys.executable, "-m", "gunicorn", "-c", "python:gateway.api.gunicorn_config",
-                "gateway.api.wsgi:app"]
-        action = processes.ensure(net.layout, name(org), argv, env(net, org),
-                                  {"listen": org.gateway_port}, cwd=REPO_ROOT)
+        # gunicorn first: one that still listens on the public port (an older run folder) is
+        # moved to its socket before nginx takes the port.
+        action = processes.ensure(net.layout, name(org), GUNICORN, env(net, org), {},
+                                  cwd=REPO_ROOT)
         if action:
-            changes.append(f"{action} {name(org)} on {url(org)}")
+            changes.append(f"{action} {name(org)} on {proxy.socket_path(home)}")
+        action = proxy.ensure(net.layout, org.domain, home, org.gateway_port)
+        if action:
+            changes.append(f"{action} {proxy.name(org.domain)} on {url(org)}")
+        # Started after the credential, which created the database and its tables.
+        action = processes.ensure(
+            net.layout, follower_name(org),
+            [sys.executable, "-m", "gateway.api.readmodel.follower"], follower_env(net, org),
+            {}, cwd=REPO_ROOT)
+        if action:
+            changes.append(f"{action} {follower_name(org)}")
     for org in net.member_orgs():
         if org.gateway_port:
             processes.wait_for(lambda: healthy(org), f"{name(org)} /health", 30,
@@ -118,7 +148,43 @@ def start(net: "Network") -> list[str]:
 
 
 def status(net: "Network") -> list[dict]:
-    return [{"msp_id": org.msp_id, "name": name(org), "url": url(org),
-             "healthy": processes.running_pid(net.layout, name(org)) is not None and healthy(org),
-             "dev_credential_file": str(credential_file(net.layout, org))}
-            for org in net.member_orgs() if org.gateway_port]
+    answer = []
+    for org in net.member_orgs():
+        if not org.gateway_port:
+            continue
+        running = {process: processes.running_pid(net.layout, process) is not None
+                   for process in (name(org), proxy.name(org.domain))}
+        answer.append({"msp_id": org.msp_id, "name": name(org), "url": url(org),
+                       "proxy": proxy.name(org.domain), "processes": running,
+                       "healthy": all(running.values()) and healthy(org),
+                       "dev_credential_file": str(credential_file(net.layout, org))})
+    return answer
+
+
+def follower_status(net: "Network") -> list[dict]:
+    """Each follower process, with what its gateway's /api/v1/read/status says of it when the
+    gateway answers (``chaincodes``: position, listening, dead letters; else null). Healthy
+    means running: a follower that has just started beats within seconds."""
+    followers = []
+    for org in net.member_orgs():
+        if not org.gateway_port:
+            continue
+        pid = processes.running_pid(net.layout, follower_name(org))
+        followers.append({"msp_id": org.msp_id, "name": follower_name(org), "pid": pid,
+                          "healthy": pid is not None,
+                          "log": str(net.layout.log_file(follower_name(org))),
+                          "chaincodes": _read_status(net, org)})
+    return followers
+
+
+def _read_status(net: "Network", org: Org) -> list[dict] | None:
+    try:
+        key = credential_file(net.layout, org).read_text().strip()
+        request = urllib.request.Request(f"{url(org)}/api/v1/read/status",
+                                         headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            chaincodes = json.loads(response.read())["chaincodes"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return [{k: c[k] for k in ("chaincode", "listening", "block_number", "dead_letter_count")}
+            for c in chaincodes]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -73,6 +75,7 @@ class Network:
         fabric = self.fabric
         self.check_layout()
         self.layout.home.mkdir(parents=True, exist_ok=True)
+        self._make_private()
         orgs = self.member_orgs()
         # The TypeScript compiles while the nodes start.
         with ThreadPoolExecutor(max_workers=1) as background:
@@ -87,6 +90,19 @@ class Network:
         progress(f"network ready in {time.monotonic() - started:.1f} s"
                  + ("" if changes else " (nothing to do: already up)"))
         return changes
+
+    def _make_private(self) -> None:
+        """Take group and other permissions off everything under the run folder: keys,
+        ledgers (private data collections), gateway databases and logs. New files are made
+        private by the umask (processes.PRIVATE_UMASK); this fixes a run folder made before."""
+        for folder, _subfolders, files in os.walk(self.layout.home):
+            for path in [folder, *(os.path.join(folder, f) for f in files)]:
+                try:
+                    mode = os.lstat(path).st_mode
+                    if mode & 0o077 and not stat.S_ISLNK(mode):
+                        os.chmod(path, stat.S_IMODE(mode) & ~0o077)
+                except FileNotFoundError:
+                    pass  # removed meanwhile by a running node (LevelDB compaction, logs)
 
     def _start_nodes(self, fabric: Fabric, orgs: list[Org]) -> list[str]:
         """Crypto, configs, orderers and peers running, channel joined by all."""
@@ -193,13 +209,15 @@ class Network:
             "clients": {o.msp_id: self.client(o) for o in orgs},
             "chaincodes": chaincode.status(fabric, self.consortium, orgs),
             "gateways": gateways.status(self),
+            "followers": gateways.follower_status(self),
             "cas": ca.status(self.layout, orgs),
             "sites": [{"msp_id": o.msp_id, "home": str(self.layout.site(o))} for o in orgs],
         }
         result["healthy"] = (result["healthy"]
                              and all(c["healthy"] for c in result["cas"])
                              and all(c["healthy"] for c in result["chaincodes"])
-                             and all(g["healthy"] for g in result["gateways"]))
+                             and all(g["healthy"] for g in result["gateways"])
+                             and all(f["healthy"] for f in result["followers"]))
         return result
 
     def client(self, org: Org) -> dict:

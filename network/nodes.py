@@ -36,7 +36,8 @@ def write_configs(fabric: Fabric) -> None:
         (folder / "core.yaml").write_text(yaml.safe_dump(core, sort_keys=False))
     orderer_cfg = fabric.layout.home / "config" / "orderer"
     orderer_cfg.mkdir(parents=True, exist_ok=True)
-    shutil.copy(fabric.sampleconfig / "orderer.yaml", orderer_cfg / "orderer.yaml")
+    # The contents only: the cached sample's mode bits would bypass the tool's umask.
+    shutil.copyfile(fabric.sampleconfig / "orderer.yaml", orderer_cfg / "orderer.yaml")
 
 
 def orderer_env(layout: Layout, orderer: Orderer) -> dict[str, str]:
@@ -142,13 +143,20 @@ def start_peer(fabric: Fabric, peer: Peer) -> str | None:
 
 
 def wait_healthy(layout: Layout, node: Node) -> None:
-    """Wait for the node's /healthz and for its gRPC listener (which opens after /healthz)."""
-    def healthy() -> bool:
+    """Wait until the node serves on every endpoint it has: /healthz, then each gRPC listener
+    (general, and an orderer's admin endpoint or a peer's chaincode listener), which open one
+    by one after /healthz. A restarted orderer answers /healthz before its admin endpoint
+    listens: osnadmin called then is refused."""
+    listeners = [port for kind, port in node.ports.items() if kind != "operations"]
+
+    def serving() -> bool:
         if not processes.running_pid(layout, node.id):
             raise processes.ProcessError(f"{node.id} exited during start-up; see "
                                          f"{layout.log_file(node.id)}")
-        return processes.healthz(node.operations_port) and processes.tcp_open(node.port)
-    processes.wait_for(healthy, f"{node.id} /healthz", START_TIMEOUT, layout.log_file(node.id))
+        return (processes.healthz(node.operations_port)
+                and all(processes.tcp_open(port) for port in listeners))
+    processes.wait_for(serving, f"{node.id} serving (/healthz, ports {listeners})",
+                       START_TIMEOUT, layout.log_file(node.id))
 
 
 def connection_profile(layout: Layout, consortium: Consortium, msp_id: str) -> dict:

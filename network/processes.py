@@ -20,6 +20,9 @@ from pathlib import Path
 from .config import HOST, Layout
 
 
+PRIVATE_UMASK = 0o077
+
+
 class ProcessError(Exception):
     pass
 
@@ -60,6 +63,8 @@ def ensure(layout: Layout, name: str, argv: list[str], own_env: dict[str, str],
             return None
         stop(layout, name)
         action = "restarted"
+    else:
+        stop_leftovers(layout, name)
     for kind, port in ports.items():
         if port_in_use(port, grace=5):
             raise ProcessError(f"port {port} ({name} {kind}) is in use by another program; "
@@ -76,10 +81,14 @@ def start(layout: Layout, name: str, argv: list[str], env: dict[str, str],
     log_path.parent.mkdir(parents=True, exist_ok=True)
     layout.pid_file(name).parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
+        log_path.chmod(0o600)
         log.write(f"\n==== starting {name} at {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
         log.flush()
+        # Nodes, chaincode servers and gateways write keys, ledgers with private data and
+        # gateway databases: whatever they create is their owner's alone.
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                umask=PRIVATE_UMASK)
     start_time = None
     for _ in range(50):
         start_time = _start_time(proc.pid)
@@ -96,6 +105,7 @@ def stop(layout: Layout, name: str, timeout: float = 15.0) -> bool:
     pid = running_pid(layout, name)
     layout_pid = layout.pid_file(name)
     if pid is None:
+        stop_leftovers(layout, name)
         layout_pid.unlink(missing_ok=True)
         return False
     os.kill(pid, signal.SIGTERM)
@@ -108,6 +118,53 @@ def stop(layout: Layout, name: str, timeout: float = 15.0) -> bool:
             time.sleep(0.05)
     layout_pid.unlink(missing_ok=True)
     return True
+
+
+def stop_leftovers(layout: Layout, name: str, timeout: float = 10.0) -> bool:
+    """Stop what is left of the process group of our process ``name`` after it died: each
+    process is started as the leader of its own session and group (group id = its recorded
+    pid), and a child can outlive it, e.g. a gunicorn worker whose master was SIGKILLed keeps
+    serving on the gateway's port. True if there was something to stop.
+
+    The group is ours only while its id is not another program's pid: Linux reuses a pid
+    only once no process is left in the group bearing it, so a live process with that pid
+    and another start time means nothing of ours is left."""
+    try:
+        record = json.loads(layout.pid_file(name).read_text())
+    except (OSError, ValueError):
+        return False
+    group = record["pid"]
+    if _start_time(group) not in (None, record["start_time"]):
+        return False
+    if not _live_members(group):
+        return False
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in _live_members(group):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while _live_members(group):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        else:
+            return True
+    return True
+
+
+def _live_members(group: int) -> list[int]:
+    """Pids of the processes, zombies aside, in process group ``group``."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:
+            members.append(int(stat.parent.name))
+    return members
 
 
 def recorded(layout: Layout) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import datetime as dt
 import os
@@ -15,7 +14,7 @@ from . import auth, db, errors, schemas
 from .config import Config
 from .idempotency import IdempotencyStore
 from .ledger import Ledger, connect_to_fabric
-from .metrics import Metrics
+from .metrics import Metrics, ReadModelCollector
 from .readmodel import ReadModel
 from .views import (emission_factors, emission_reports, leases, meter_readings, operations,
                     projects, read_model, transactions)
@@ -87,23 +86,20 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     services = Services(
         ledger=Ledger(config.fabric, connect=connect, mvcc_retries=config.mvcc_retries,
                       retry_backoff_ms=config.retry_backoff_ms,
+                      write_deadline_s=config.write_deadline_s,
+                      resubmit_after_s=config.resubmit_after_s,
                       on_fabric_error=lambda code: metrics.fabric_errors.labels(code).inc(),
-                      on_retry=metrics.mvcc_retries.inc),
+                      on_retry=metrics.mvcc_retries.inc,
+                      on_resubmit=metrics.resubmissions.inc),
         credentials=auth.CredentialStore(engine),
         idempotency=IdempotencyStore(
             engine, dt.timedelta(seconds=config.idempotency_stale_after_s)),
         metrics=metrics,
-        read_model=ReadModel(engine, on_applied=lambda chaincode, block:
-                             metrics.read_model_block.labels(chaincode).set(block)),
+        # Only read here: the follower process (readmodel.follower) writes it.
+        read_model=ReadModel(engine),
     )
     app.extensions["carbonlease"] = services
-    if config.read_model_enabled and config.fabric is not None:
-        services.read_model.follow(
-            services.ledger.chaincode_events,
-            on_reconnect=lambda chaincode: metrics.read_model_reconnects.labels(chaincode).inc())
-        # Closing the streams ends the listener threads when the process (the gunicorn worker)
-        # exits; their checkpoints are already durable.
-        atexit.register(services.read_model.stop)
+    metrics.registry.register(ReadModelCollector(services.read_model))
 
     # Order matters: the timer starts before authentication can refuse a request.
     metrics.install(app)

@@ -33,19 +33,23 @@ Behaviour:
     endorsed and submitted again; default 4.
 ``CARBONLEASE_RETRY_BACKOFF_MS``
     Base of the randomised exponential backoff between those attempts; default 50.
+``CARBONLEASE_WRITE_DEADLINE``
+    Seconds within which every write ends in a definitive answer (committed, or refused with
+    a reason), or else 504 ``COMMIT_STATUS_UNKNOWN`` naming the transaction; default 60.
+    Meanwhile a transaction sent for ordering and not seen committed is sent again, the same
+    signed envelope, every ``CARBONLEASE_RESUBMIT_AFTER`` seconds (default 10).
 ``CARBONLEASE_IDEMPOTENCY_STALE_AFTER``
     Seconds after which a write still pending under an ``Idempotency-Key`` is presumed
     abandoned by a gateway that died mid-request, so that a retry with the key takes it over
     and finishes it (at most once: see ``gateway.api.idempotency``) instead of answering 409
-    ``IDEMPOTENCY_IN_PROGRESS`` for ever; default 180, clearly more than any request takes
-    (``CARBONLEASE_TIMEOUT`` below, 120, plus a margin). Raise it with that timeout; taking
-    over a request that is in fact still running stays safe, it only wastes work.
-``CARBONLEASE_READ_MODEL``
-    ``on`` (default) or ``off``: keep the read model behind ``/api/v1/read/...`` up to date by
-    following the chaincode events of the org's peer (one thread per chaincode, resuming from
-    its checkpoint in the database above). ``off`` leaves those routes answering from whatever
-    the database holds. Only read when Fabric is configured. A ``Config`` built in code has it
-    off unless asked (``read_model_enabled=True``), so tests start no threads by accident.
+    ``IDEMPOTENCY_IN_PROGRESS`` for ever; default the write deadline plus 30, more than any
+    write of a live gateway takes. Taking over a request that is in fact still running
+    stays safe, it only wastes work. (A write that ended with a 504 leaves its key to the
+    next retry at once.)
+``CARBONLEASE_FOLLOWER_HEARTBEAT``
+    Seconds between the read-model follower's heartbeats (default 5). The follower is its own
+    process (``python -m gateway.api.readmodel.follower``, same environment); the web app
+    shows a chaincode as ``listening`` while its heartbeat is younger than three of these.
 ``CARBONLEASE_SWAGGER_UI_URL``
     Base URL of the Swagger UI assets the page at ``/api/v1/docs`` loads. Default: the
     public jsDelivr CDN copy of ``swagger-ui-dist`` 5. Ignored when the next one is set.
@@ -67,7 +71,12 @@ import os
 from typing import Mapping
 
 DEFAULT_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-DEFAULT_STALE_AFTER_S = 180.0
+DEFAULT_WRITE_DEADLINE_S = 60.0
+DEFAULT_RESUBMIT_AFTER_S = 10.0
+# A live gateway answers every write within its deadline; a key pending longer than this
+# margin beyond it was left by one that died.
+STALE_MARGIN_S = 30.0
+DEFAULT_STALE_AFTER_S = DEFAULT_WRITE_DEADLINE_S + STALE_MARGIN_S
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,10 +103,12 @@ class Config:
     database_url: str
     mvcc_retries: int = 4
     retry_backoff_ms: int = 50
+    write_deadline_s: float = DEFAULT_WRITE_DEADLINE_S
+    resubmit_after_s: float = DEFAULT_RESUBMIT_AFTER_S
     idempotency_stale_after_s: float = DEFAULT_STALE_AFTER_S
     swagger_ui_url: str = DEFAULT_SWAGGER_UI_URL
     swagger_ui_dir: str | None = None
-    read_model_enabled: bool = False
+    follower_heartbeat_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -125,23 +136,18 @@ class Config:
                 emission_chaincode=get("EMISSION_CHAINCODE", "emission"),
                 lease_chaincode=get("LEASE_CHAINCODE", "lease"),
             )
+        write_deadline = float(get("WRITE_DEADLINE", str(DEFAULT_WRITE_DEADLINE_S)))
         return cls(
             fabric=fabric,
             database_url=get("DATABASE_URL", "sqlite:///carbonlease-gateway.db"),
             mvcc_retries=int(get("MVCC_RETRIES", "4")),
             retry_backoff_ms=int(get("RETRY_BACKOFF_MS", "50")),
+            write_deadline_s=write_deadline,
+            resubmit_after_s=float(get("RESUBMIT_AFTER", str(DEFAULT_RESUBMIT_AFTER_S))),
             idempotency_stale_after_s=float(
-                get("IDEMPOTENCY_STALE_AFTER", str(DEFAULT_STALE_AFTER_S))),
+                get("IDEMPOTENCY_STALE_AFTER", str(write_deadline + STALE_MARGIN_S))),
             swagger_ui_url=get("SWAGGER_UI_URL", DEFAULT_SWAGGER_UI_URL),
             swagger_ui_dir=get("SWAGGER_UI_DIR"),
-            read_model_enabled=_switch("CARBONLEASE_READ_MODEL", get("READ_MODEL", "on")),
+            follower_heartbeat_s=float(get("FOLLOWER_HEARTBEAT", "5")),
         )
 
-
-def _switch(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("on", "true", "yes", "1"):
-        return True
-    if lowered in ("off", "false", "no", "0"):
-        return False
-    raise ValueError(f"{name} must be on or off, not {value!r}")

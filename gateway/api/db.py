@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -41,6 +43,9 @@ idempotency_records = sa.Table(
     # When the holder claimed the key; NULL once it gave the key up (the next request with
     # the key takes over at once instead of waiting for the staleness bound).
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+    # The holder's process ("host/pid/start time"): a taker on the same host that finds it
+    # gone takes the key over at once instead of waiting for the staleness bound.
+    sa.Column("holder", sa.String(300), nullable=True),
     # The holder's latest endorsed attempt, recorded before it is sent for ordering, so that a
     # takeover can finish that very transaction instead of writing a second one.
     sa.Column("transaction_id", sa.String(64), nullable=True),
@@ -57,14 +62,43 @@ def make_engine(url: str) -> sa.Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
+        _private_sqlite_files(engine.url.database)
         @sa.event.listens_for(engine, "connect")
         def _wal(dbapi_connection, _record):
             # WAL lets readers (credential checks) proceed while a writer holds the lock.
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
-    metadata.create_all(engine)
+    create_tables(engine)
     _add_missing_columns(engine, credentials)
     _add_missing_columns(engine, idempotency_records, _claimed_when_created)
     return engine
+
+
+def _private_sqlite_files(database: str | None) -> None:
+    """The database holds API-key hashes, idempotent answers (lease terms) and prepared
+    transactions: its owner's alone. SQLite gives its -wal, -shm and -journal files the
+    database file's mode, so creating that one 0600 before SQLite does is enough; an existing
+    file made by an older gateway is narrowed too."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (database, *(database + suffix for suffix in ("-wal", "-shm", "-journal"))):
+        if os.path.exists(path):
+            os.chmod(path, 0o600)
+
+
+def create_tables(engine: sa.Engine, tables=None) -> None:
+    """The missing tables (of ``tables``, default all), created."""
+    attempts = 5
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine, tables=tables)
+            return
+        except sa.exc.OperationalError:
+            # Another process on the same database (the web app and the read-model follower
+            # start together) created one between the check and the CREATE; the next pass
+            # skips what exists.
+            if attempt == attempts - 1:
+                raise
 
 
 def _missing_columns(engine: sa.Engine, table: sa.Table) -> list[sa.Column]:

@@ -52,8 +52,9 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
-# Gateway codes for plain HTTP errors (unknown route, wrong method, ...).
-_HTTP_CODES = {
+# Gateway codes for plain HTTP errors (unknown route, wrong method, ...), also those that the
+# HTTP servers in front of the app answer themselves (nginx, gunicorn; network/proxy.py).
+HTTP_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
     403: "FORBIDDEN",
@@ -62,10 +63,22 @@ _HTTP_CODES = {
     406: "NOT_ACCEPTABLE",
     409: "CONFLICT",
     413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    417: "EXPECTATION_FAILED",
     422: "INVALID_ARGUMENT",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
     500: "INTERNAL",
+    502: "GATEWAY_UNREACHABLE",
+    503: "UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",
 }
+
+
+def error_body(status: int, message: str, details=None) -> dict:
+    """The error shape for a plain HTTP status, with its gateway code."""
+    return ApiError(status, HTTP_CODES.get(status, "HTTP_" + str(status)), message,
+                    details).to_body()
 
 
 def error_response(err: ApiError) -> flask.Response:
@@ -91,7 +104,7 @@ def from_http_exception(exc: HTTPException) -> ApiError:
     allowed = getattr(exc, "valid_methods", None)  # set on 405 only
     if allowed:
         headers["Allow"] = ", ".join(allowed)
-    return ApiError(status, _HTTP_CODES.get(status, exc.name.upper().replace(" ", "_")),
+    return ApiError(status, HTTP_CODES.get(status, exc.name.upper().replace(" ", "_")),
                     message, details, headers=headers)
 
 

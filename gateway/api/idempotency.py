@@ -8,10 +8,11 @@ byte for byte (same transaction id); with a different body it gets 422
 ``IDEMPOTENCY_IN_PROGRESS``.
 
 An answer is stored unless it says that trying again may succeed (``ApiError.retryable``:
-peer unavailable, MVCC conflicts beyond the retry bound); then the key is released so the
-client's retry really runs. An answer whose outcome is unknown (the write reached the
-orderer but its commit status could not be read) is stored too: a second submission could
-commit the write twice, so the client is told the transaction id to look up instead.
+peer unavailable, MVCC conflicts beyond the retry bound, commit not seen within the write
+deadline); then the key is released so the client's retry really runs at once. A write whose
+transaction was sent for ordering but not seen committed (504) keeps its recorded attempt
+(below), so the retry settles that same transaction (looks it up, sends the same envelope
+again) rather than writing a second one: the client gets the final answer with its retry.
 
 A holder that dies (crash, kill -9, host restart) must not leave its key pending for ever,
 nor may the client's retry simply write again (FixNextRate would fix two periods). So the
@@ -24,6 +25,10 @@ request would have given (same transaction id, block and result, rebuilt by the 
 usual); never seen by the ledger -> the very same transaction is sent again, which Fabric
 commits at most once; invalid -> the write did not happen and is made afresh. Without a
 recorded attempt nothing reached the orderer, and the write is made afresh.
+
+A holder is presumed dead sooner when it certainly is: each claim records the holder's
+process (host, pid and the process's start time), and a request on the same host that finds
+that process gone (a gateway worker killed and restarted) takes the key over at once.
 
 This stays at most once even if the "dead" holder was only slow: every change a holder makes
 (recording an attempt, storing the answer, releasing) is conditional on its claim number,
@@ -40,9 +45,12 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import os
+import socket
 
 import flask
 import sqlalchemy as sa
+from marshmallow import missing
 from werkzeug.exceptions import HTTPException
 
 from . import db
@@ -50,6 +58,7 @@ from .auth import current_principal
 from .config import DEFAULT_STALE_AFTER_S
 from .errors import ApiError
 from .ledger import Attempt
+from .request_body import json_body
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -65,12 +74,12 @@ HEADER_DOC = {
 
 
 def _fingerprint(request: flask.Request) -> str:
-    """Method, path and body; the body compared as JSON so key order and spacing don't matter."""
-    raw = request.get_data()
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        body = raw
+    """Method, path and body; a JSON body compared as JSON so key order and spacing don't
+    matter (decoded by ``request_body``, which refuses a malformed one before a key is
+    claimed)."""
+    decoded = json_body(request)
+    body = (request.get_data() if decoded is missing
+            else json.dumps(decoded, sort_keys=True, separators=(",", ":")).encode())
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
@@ -110,7 +119,8 @@ class IdempotencyStore:
             with self._engine.begin() as conn:
                 conn.execute(t.insert().values(
                     key_id=key_id, idempotency_key=key, fingerprint=fingerprint,
-                    state="pending", created_at=now, claim_number=1, claimed_at=now))
+                    state="pending", created_at=now, claim_number=1, claimed_at=now,
+                    holder=this_process()))
             return Claim(key_id, key, 1)
         except sa.exc.IntegrityError:
             pass
@@ -134,7 +144,8 @@ class IdempotencyStore:
         """Hold a pending key whose holder gave up or is presumed dead; else 409."""
         key_id, key = row["key_id"], row["idempotency_key"]
         claimed_at = row["claimed_at"]
-        if claimed_at is not None and _aware(claimed_at) > now - self._stale_after:
+        if (claimed_at is not None and _aware(claimed_at) > now - self._stale_after
+                and not _gone(row["holder"])):
             raise _in_progress(key, row["transaction_id"])
         t = self._table
         number = row["claim_number"] + 1
@@ -144,7 +155,8 @@ class IdempotencyStore:
                 self._row(key_id, key), t.c.state == "pending",
                 t.c.claim_number == row["claim_number"],
                 t.c.transaction_id.is_not_distinct_from(row["transaction_id"]),
-            ).values(claim_number=number, claimed_at=now)).rowcount == 1
+            ).values(claim_number=number, claimed_at=now,
+                     holder=this_process())).rowcount == 1
         if not won:
             raise _in_progress(key, row["transaction_id"])
         resume = None
@@ -188,6 +200,32 @@ class IdempotencyStore:
         with self._engine.begin() as conn:
             conn.execute(t.delete().where(self._held(claim), t.c.transaction_id.is_(None)))
             conn.execute(t.update().where(self._held(claim)).values(claimed_at=None))
+
+
+def _start_time(pid: int) -> str | None:
+    """A process's start time (field 22 of /proc/<pid>/stat), which tells a pid reused by a
+    later process from the one recorded; None if there is no such process (or no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def this_process() -> str:
+    pid = os.getpid()
+    return f"{socket.gethostname()}/{pid}/{_start_time(pid)}"
+
+
+def _gone(holder: str | None) -> bool:
+    """Whether the recorded holder process certainly no longer runs: only decidable on its
+    own host, and only where /proc tells start times."""
+    if not holder:
+        return False
+    host, pid, started = holder.rsplit("/", 2)
+    if host != socket.gethostname() or started == "None":
+        return False
+    return _start_time(int(pid)) != started
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -15,12 +15,22 @@ INVALID_STATE      409     e.g. verifying a report twice, paying an inactive lea
 ROLES_NOT_SET      503     the chaincode has not been configured yet: an operator must act
 =================  ======  =====================================================
 
-Other Fabric failures: peer or orderer unreachable or too slow -> 503 ``PEER_UNAVAILABLE``
-(retryable); endorsement refused without a chaincode code -> 409 ``ENDORSEMENT_FAILED``;
-ordering refused -> 409 ``SUBMIT_FAILED``; committed invalid -> 409 with the validation code
-(``MVCC_READ_CONFLICT`` / ``PHANTOM_READ_CONFLICT`` once the bounded retries are spent, else
-``TRANSACTION_INVALID``); submitted but commit status unknown -> 504 ``COMMIT_STATUS_UNKNOWN``
-with the transaction id to look up later.
+Other Fabric failures: peer unreachable or too slow before anything was sent for ordering ->
+503 ``PEER_UNAVAILABLE``; an endorser's chaincode server unreachable -> 503
+``CHAINCODE_UNAVAILABLE``; too few endorsers reachable -> 503 ``ENDORSERS_UNAVAILABLE`` (all
+three retryable: nothing was ordered); endorsement refused without a chaincode code -> 409
+``ENDORSEMENT_FAILED``; ordering refused -> 409 ``SUBMIT_FAILED``; committed invalid -> 409
+with the validation code (``MVCC_READ_CONFLICT`` / ``PHANTOM_READ_CONFLICT`` once the bounded
+retries are spent, else ``TRANSACTION_INVALID``); sent for ordering but not seen committed
+within the write deadline -> 504 ``COMMIT_STATUS_UNKNOWN`` (retryable) with the transaction id
+and the route to look it up.
+
+Once a transaction may have reached an orderer, its fate is only ever learnt from the ledger:
+the gateway waits for its commit and, while none comes (an orderer that took it crashed before
+it reached a block, as Fabric documents for Raft leader changes), sends the *same signed
+envelope* again, until the commit is seen or the write deadline passes. Fabric commits a
+transaction id at most once (a later copy is marked ``DUPLICATE_TXID`` and the first copy's
+status is the answer), so resending can never write twice.
 
 A write can be resumed after a crash: ``submit`` hands each endorsed attempt (transaction id,
 chaincode result, the prepared transaction) to its caller *before* sending it for ordering,
@@ -37,6 +47,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from typing import Any, Callable, Sequence
@@ -45,7 +56,7 @@ import grpc
 
 from gateway.fabricgw import errors as fabric_errors
 
-from .config import FabricSettings
+from .config import DEFAULT_RESUBMIT_AFTER_S, DEFAULT_WRITE_DEADLINE_S, FabricSettings
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -63,6 +74,25 @@ RETRIED_VALIDATION_CODES = {"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"}
 
 _UNAVAILABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
                 grpc.StatusCode.RESOURCE_EXHAUSTED}
+# A Submit failing so may still have left the transaction with an orderer (the peer's gateway
+# reports UNAVAILABLE when an orderer's broadcast stream broke after the envelope was sent).
+_MAYBE_ORDERED = _UNAVAILABLE | {grpc.StatusCode.CANCELLED, grpc.StatusCode.UNKNOWN,
+                                 grpc.StatusCode.INTERNAL}
+# A CommitStatus failing so says nothing about the transaction (ABORTED: the peer's commit
+# notifier closed, e.g. while it stops).
+_STATUS_UNKNOWN = _MAYBE_ORDERED | {grpc.StatusCode.ABORTED}
+
+# How a peer reports that it could not reach or keep the chaincode server of an endorsement
+# (Fabric 3.1.5 core/chaincode: chaincode_support.go, handler.go).
+_CHAINCODE_UNREACHABLE = re.compile(r"could not launch chaincode|chaincode stream terminated|"
+                                    r"timeout expired while executing transaction")
+# How the peer's gateway reports that too few endorsers can be reached to satisfy the policy
+# (internal/pkg/gateway/endorse.go; a peer it cannot call shows as a gRPC Unavailable).
+_ENDORSERS_UNREACHABLE = re.compile(r"no combination of peers can be derived|"
+                                    r"rpc error: code = Unavailable")
+# Per-call deadlines of the stages, each cut to what is left of the write deadline.
+_ENDORSE_TIMEOUT_S = 15.0
+_SUBMIT_TIMEOUT_S = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,9 +108,9 @@ class Committed:
 class Attempt:
     """An endorsed write about to be sent for ordering: enough to finish it in another process.
 
-    ``prepared`` is the fabricgw ``Transaction.bytes()`` (the endorsed envelope, unsigned):
-    re-submitted, it is signed again by the same identity but keeps its payload and therefore
-    its transaction id, which Fabric commits at most once."""
+    ``prepared`` is the fabricgw ``Transaction.bytes()`` of the endorsed and signed envelope:
+    re-submitted, it is the very same transaction (same id), which Fabric commits at most
+    once."""
 
     transaction_id: str
     result: bytes
@@ -158,14 +188,24 @@ class Ledger:
     def __init__(self, settings: FabricSettings | None, *,
                  connect: Callable[[FabricSettings], Any] = connect_to_fabric,
                  mvcc_retries: int = 4, retry_backoff_ms: int = 50,
+                 write_deadline_s: float = DEFAULT_WRITE_DEADLINE_S,
+                 resubmit_after_s: float = DEFAULT_RESUBMIT_AFTER_S,
                  on_fabric_error: Callable[[str], None] = lambda code: None,
-                 on_retry: Callable[[], None] = lambda: None):
+                 on_retry: Callable[[], None] = lambda: None,
+                 on_resubmit: Callable[[], None] = lambda: None):
+        """``write_deadline_s`` bounds a whole write (endorsements, MVCC retries, ordering
+        and commit); ``resubmit_after_s`` is how long a transaction sent for ordering may go
+        without a commit before it is sent again."""
         self._settings = settings
         self._connect = connect
         self._mvcc_retries = mvcc_retries
         self._backoff = retry_backoff_ms / 1000
+        self._write_deadline = write_deadline_s
+        self._resubmit_after = resubmit_after_s
         self._on_fabric_error = on_fabric_error
         self._on_retry = on_retry
+        self._on_resubmit = on_resubmit
+        self._clock = time.monotonic
         self._gateway = None
         self._people: dict[str, Any] = {}  # identity folder -> Gateway acting as that person
         self._lock = threading.Lock()
@@ -244,17 +284,20 @@ class Ledger:
                on_endorsed: Callable[[Attempt], None] = lambda attempt: None,
                identity_dir: str | None = None) -> Committed:
         """Endorse, order and wait for the commit; again on MVCC conflicts, a bounded number
-        of times with randomised exponential backoff (each attempt is a new transaction).
+        of times with randomised exponential backoff (each attempt is a new transaction), all
+        within the write deadline.
 
-        ``on_endorsed`` sees every attempt before it is sent for ordering (if it raises, the
-        attempt is not sent). With ``resume``, an attempt of this same write made earlier
-        (by a process that died) is settled first: its commit is the answer if it is valid;
-        only if the ledger holds it as invalid is the write endorsed afresh.
+        ``on_endorsed`` sees every attempt, signed, before it is sent for ordering (if it
+        raises, the attempt is not sent). With ``resume``, an attempt of this same write made
+        earlier (by a request that died or gave up at its deadline) is settled first: its
+        commit is the answer if it is valid; only if the ledger holds it as invalid is the
+        write endorsed afresh.
 
         With ``identity_dir``, the person of that folder signs (and is the creator on the
-        ledger); else the org's gateway identity."""
+        ledger), resubmissions included; else the org's gateway identity."""
+        deadline = self._clock() + self._write_deadline
         if resume is not None:
-            committed = self._settle(resume, identity_dir)
+            committed = self._settle(resume, deadline, identity_dir)
             if committed is not None:
                 return committed
         contract = self._contract(chaincode, identity_dir)
@@ -262,11 +305,14 @@ class Ledger:
         attempt = 0
         while True:
             try:
-                endorsed = contract.new_proposal(transaction, arguments=args).endorse()
+                endorsed = contract.new_proposal(transaction, arguments=args).endorse(
+                    timeout=self._within(deadline, _ENDORSE_TIMEOUT_S))
+                endorsed.sign()
                 on_endorsed(Attempt(endorsed.transaction_id, endorsed.result, endorsed.bytes()))
-                return self._order(endorsed)
+                return self._order(endorsed, deadline)
             except fabric_errors.CommitError as err:
-                if err.code not in RETRIED_VALIDATION_CODES or attempt == self._mvcc_retries:
+                if (err.code not in RETRIED_VALIDATION_CODES or attempt == self._mvcc_retries
+                        or self._clock() >= deadline):
                     raise self._translate(err) from err
                 attempt += 1
                 log.info("%s %s: %s, retry %d of %d", transaction, err.transaction_id,
@@ -276,26 +322,78 @@ class Ledger:
             except fabric_errors.GatewayError as err:
                 raise self._translate(err) from err
 
-    def _order(self, endorsed) -> Committed:
+    def _order(self, endorsed, deadline: float) -> Committed:
         """Send an endorsed fabricgw ``Transaction`` to be ordered; its valid commit."""
-        status = self._ordered_status(endorsed)
+        status = self._commit_of(endorsed, deadline)
         if not status.successful:
             raise fabric_errors.CommitError(status.transaction_id, status.code,
                                             status.block_number)
         return Committed(status.transaction_id, status.block_number,
                          self._decode(endorsed.result, endorsed.transaction_id))
 
-    def _ordered_status(self, endorsed):
-        status = endorsed.submit().get_status()
+    def _commit_of(self, transaction, deadline: float):
+        """Send ``transaction`` for ordering and wait for its commit status, sending the same
+        signed envelope again each time ``resubmit_after_s`` pass without a commit, until
+        ``deadline``; then CommitStatusError (DEADLINE_EXCEEDED).
+
+        Only a refusal of the first send is an answer (nothing can have been ordered);
+        after that, what decides is the commit: a copy refused or lost later does not undo
+        one an orderer took.
+
+        Why the peer's Gateway Submit reaches "another orderer" without this client choosing
+        one: Fabric 3.1.5's gateway (internal/pkg/gateway/submit.go, submitNonBFT) tries the
+        channel's orderers in a random order per Submit and moves on to the next on a
+        connection error or a 5xx status, so a repeated Submit lands on a live orderer (the
+        new Raft leader or a follower, which forwards to it). Broadcasting to an orderer of
+        our own choice would need every orderer's endpoint and TLS trust in each REST
+        gateway and duplicate that failover; the org's peer stays the gateway's only door."""
+        first = True
+        while True:
+            try:
+                transaction.submit(timeout=self._within(deadline, _SUBMIT_TIMEOUT_S))
+            except fabric_errors.SubmitError as err:
+                if first and err.code not in _MAYBE_ORDERED:
+                    raise
+                log.warning("%s: ordering unconfirmed (%s); waiting for its commit",
+                            transaction.transaction_id, err.code.name)
+            first = False
+            sent_at = self._clock()
+            try:
+                status = transaction.commit().get_status(
+                    timeout=self._within(deadline, self._resubmit_after))
+                return self._first_copy(status)
+            except fabric_errors.CommitStatusError as err:
+                if err.code not in _STATUS_UNKNOWN:
+                    raise
+            # A peer that cannot be reached fails the wait at once: resend no more often.
+            pause = min(sent_at + self._resubmit_after, deadline) - self._clock()
+            if pause > 0:
+                time.sleep(pause)
+            if self._clock() >= deadline:
+                raise fabric_errors.CommitStatusError(
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    f"no commit seen within the write deadline ({self._write_deadline:g} s)",
+                    transaction_id=transaction.transaction_id)
+            log.info("resubmitting %s, not committed after %g s", transaction.transaction_id,
+                     self._resubmit_after)
+            self._on_resubmit()
+
+    def _within(self, deadline: float, stage_timeout: float) -> float:
+        """A call's timeout: the stage's own, cut to what is left before ``deadline`` (but
+        not below half a second, so that a last call can still report what it finds)."""
+        return min(stage_timeout, max(0.5, deadline - self._clock()))
+
+    def _first_copy(self, status):
         if status.code == "DUPLICATE_TXID":
             # A second copy of a committed transaction: the first copy's status is the answer.
-            return self._get_network().get_transaction_status(endorsed.transaction_id)
+            return self._get_network().get_transaction_status(status.transaction_id)
         return status
 
-    def _settle(self, attempt: Attempt, identity_dir: str | None) -> Committed | None:
+    def _settle(self, attempt: Attempt, deadline: float,
+                identity_dir: str | None) -> Committed | None:
         """The earlier attempt's commit if it is valid, None if it is invalid on the ledger."""
         try:
-            status = self._status_or_resubmit(attempt, identity_dir)
+            status = self._status_or_resubmit(attempt, deadline, identity_dir)
         except fabric_errors.GatewayError as err:
             raise self._translate(err) from err
         if not status.successful:
@@ -305,7 +403,7 @@ class Ledger:
         return Committed(status.transaction_id, status.block_number,
                          self._decode(attempt.result, attempt.transaction_id))
 
-    def _status_or_resubmit(self, attempt: Attempt, identity_dir: str | None):
+    def _status_or_resubmit(self, attempt: Attempt, deadline: float, identity_dir: str | None):
         """Not on the ledger means never ordered, dropped, or still on its way: sending the
         same transaction again covers all three, since only one copy of a transaction id
         commits. A new transaction instead could commit alongside the old one: twice."""
@@ -313,9 +411,10 @@ class Ledger:
             return self._get_network().get_transaction_status(attempt.transaction_id)
         except fabric_errors.NotFoundError:
             log.info("resubmitting %s, which the ledger has not seen", attempt.transaction_id)
-            # Signed again by the identity that endorsed it: its creator is in the payload.
-            return self._ordered_status(
-                self._get_gateway(identity_dir).new_transaction(attempt.prepared))
+            # Sent by the identity that endorsed and signed it (its creator is in the payload),
+            # which also signs the commit status requests.
+            return self._commit_of(
+                self._get_gateway(identity_dir).new_transaction(attempt.prepared), deadline)
 
     def transaction_status(self, transaction_id: str) -> TransactionStatus:
         network = self._get_network()
@@ -373,6 +472,12 @@ def _peer_details(err: fabric_errors.GatewayError) -> dict:
     return details
 
 
+def _says(err: Exception, pattern: re.Pattern) -> bool:
+    """An endorsement failure whose message or a peer's detail matches ``pattern``."""
+    return isinstance(err, fabric_errors.EndorseError) and any(
+        pattern.search(text) for text in [err.message, *(d.message for d in err.details)])
+
+
 def _translate(err: Exception) -> ApiError:
     if isinstance(err, fabric_errors.CommitError):
         details = {"transaction_id": err.transaction_id, "validation_code": err.code,
@@ -389,15 +494,30 @@ def _translate(err: Exception) -> ApiError:
     if code in CHAINCODE_STATUS:
         return ApiError(CHAINCODE_STATUS[code], code, message, details,
                         retryable=code == "ROLES_NOT_SET")
-    if isinstance(err, fabric_errors.CommitStatusError):
+    if isinstance(err, fabric_errors.CommitStatusError) and err.code in _STATUS_UNKNOWN:
+        # Retryable: the idempotency record keeps the signed transaction, so a retry with
+        # the same key settles this very transaction instead of writing again.
+        route = f"/api/v1/transactions/{err.transaction_id}"
         return ApiError(504, "COMMIT_STATUS_UNKNOWN",
-                        "The transaction was sent for ordering but its commit could not be "
-                        "confirmed; look it up by id before writing again.", details)
-    if isinstance(err, fabric_errors.SubmitError) and err.code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        # The orderer may have taken it: sending it again could write twice.
-        return ApiError(504, "COMMIT_STATUS_UNKNOWN",
-                        "Ordering did not answer in time; look the transaction up by id "
-                        "before writing again.", details)
+                        "The transaction was sent for ordering but not seen committed in time. "
+                        "Send the request again with the same Idempotency-Key to get its "
+                        f"final answer, or look it up at GET {route} (404 means not committed "
+                        "yet) before writing again.",
+                        {**details, "transactions_route": route},
+                        retryable=True, headers={"Retry-After": "5"})
+    # Not refusals: endorsement could not be had now (nothing was ordered, and endorsing
+    # again has no effect but the answer).
+    if _says(err, _CHAINCODE_UNREACHABLE):
+        # An endorser's chaincode server is down or restarting.
+        return ApiError(503, "CHAINCODE_UNAVAILABLE",
+                        f"An endorsing peer could not run the chaincode now: {message}",
+                        details, retryable=True, headers={"Retry-After": "1"})
+    if _says(err, _ENDORSERS_UNREACHABLE):
+        # Too few endorsing peers reachable or known: one is down, or the gateway's peer has
+        # just restarted and its gossip membership is still forming.
+        return ApiError(503, "ENDORSERS_UNAVAILABLE",
+                        f"Not enough endorsing peers are reachable now: {message}",
+                        details, retryable=True, headers={"Retry-After": "1"})
     if err.code in _UNAVAILABLE:
         return ApiError(503, "PEER_UNAVAILABLE", f"Fabric is unavailable: {message}", details,
                         retryable=True, headers={"Retry-After": "1"})
@@ -407,3 +527,4 @@ def _translate(err: Exception) -> ApiError:
     if isinstance(err, fabric_errors.EndorseError):
         return ApiError(409, "ENDORSEMENT_FAILED", f"Endorsement failed: {message}", details)
     return ApiError(409, "EVALUATION_FAILED", f"The query failed: {message}", details)
+

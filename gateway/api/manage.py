@@ -4,6 +4,7 @@
     revoke-key --name NAME
     list-keys
     purge-idempotency [--older-than-hours 24]
+    reset-read-model
 
 The key is shown once (or written to FILE with mode 0600) and only its SHA-256 is stored.
 ``--db`` defaults to ``CARBONLEASE_DATABASE_URL`` as the gateway reads it.
@@ -22,6 +23,7 @@ from .auth import ROLES, CredentialStore
 from .config import Config
 from .db import make_engine
 from .idempotency import IdempotencyStore
+from .readmodel import ReadModel
 
 
 @click.group()
@@ -85,6 +87,23 @@ def purge_idempotency(engine, older_than_hours: int) -> None:
     """Forget Idempotency-Key answers older than this; run it periodically (e.g. from cron)."""
     removed = IdempotencyStore(engine).purge(dt.timedelta(hours=older_than_hours))
     click.echo(f"removed {removed} idempotency record(s)")
+
+
+@cli.command("reset-read-model")
+@click.pass_obj
+def reset_read_model(engine) -> None:
+    """Empty the read model (rows, checkpoints, dead letters) so that the follower, started
+    again, rebuilds it from block 0, e.g. to apply dead letters after a fix. Refused while a
+    follower is listening on this database: stop it first."""
+    read_model = ReadModel(engine)
+    listening = [c["chaincode"] for c in read_model.status(channel_height=None)["chaincodes"]
+                 if c["listening"]]
+    if listening:
+        raise click.ClickException(
+            f"a follower is listening ({', '.join(listening)}): stop it first "
+            f"(scripts/down, or SIGTERM to its pid), then wait for its heartbeat to go stale")
+    read_model.reset()
+    click.echo("read model emptied: the follower rebuilds it from block 0 when started")
 
 
 if __name__ == "__main__":

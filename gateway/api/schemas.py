@@ -56,6 +56,18 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
+class QueryInteger(fields.Integer):
+    """An integer in a query string: ASCII decimal digits only. Python's ``int()`` would also
+    take ``1_0``, `` 10``, ``+10`` and full-width or other Unicode digits, which no other
+    client or the chaincode reads as numbers."""
+
+    def _validated(self, value):
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()
+                                           and len(value) <= 9):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 def _calendar_date(value: str) -> None:
     try:
         day = dt.date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
@@ -433,8 +445,7 @@ class TransactionStatus(ma.Schema):
 
 
 class PageQuery(ma.Schema):
-    # Query values are text, so not StrictInteger here.
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page_size = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
     bookmark = fields.String(load_default="", validate=validate.Length(max=1000),
                              metadata={"description": "from the previous page; empty for the first"})
 
@@ -563,7 +574,8 @@ class ReadLease(LedgerPosition):
     period_months = fields.Integer(required=True)
     start_date = fields.String(required=True)
     rate_bps = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "rate of the last fixed period; null while draft"})
+        "description": "rate of the last fixed period (period 1 runs at base_rate_bps from "
+                       "creation on)"})
     fixed_through_period = fields.Integer(required=True)
     paid_through_period = fields.Integer(required=True)
     created_at = Timestamp(required=True)
@@ -584,13 +596,52 @@ def read_page_of(record: type[ma.Schema]) -> type[ma.Schema]:
     })
 
 
+class DeadLetterSummary(ma.Schema):
+    id = fields.Integer(required=True, metadata={"description": "bookmark order of the list"})
+    block_number = fields.Integer(required=True)
+    transaction_id = fields.String(required=True)
+    event_name = fields.String(required=True, metadata={
+        "description": "as emitted; ill-formed text escaped"})
+    error = fields.String(required=True, metadata={
+        "description": "why the read model could not apply the event"})
+    recorded_at = fields.DateTime(required=True)
+
+
+class DeadLetter(DeadLetterSummary):
+    chaincode = fields.String(required=True)
+    payload_base64 = fields.Method("_payload", required=True, metadata={
+        "description": "the event payload exactly as the peer delivered it, base64-encoded"})
+
+    @staticmethod
+    def _payload(record):
+        return base64.b64encode(record["payload"]).decode()
+
+
+class DeadLetterQuery(ReadPageQuery):
+    chaincode = fields.String(validate=validate.OneOf(["emission", "lease"]))
+
+
 class ReadModelChaincode(ma.Schema):
     chaincode = fields.String(required=True)
     listening = fields.Boolean(required=True, metadata={
-        "description": "this gateway is following the chaincode's events now"})
+        "description": "the follower of this gateway's org is keeping up with its peer: its "
+                       "heartbeat (written only while its event stream is open and it is "
+                       "applying events or waiting for the next one) is recent"})
+    heartbeat_at = fields.DateTime(required=True, allow_none=True)
+    heartbeat_channel_height = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the channel height the peer told the follower at its last heartbeat"})
+    follower_pid = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "process id of the follower that wrote the last heartbeat"})
+    reconnects = fields.Integer(required=True, metadata={
+        "description": "times the follower reopened the event stream after it broke"})
     block_number = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "block of the last applied event; null before the first"})
+        "description": "block of the last recorded event (applied or dead letter); null "
+                       "before the first"})
     transaction_id = fields.String(required=True, allow_none=True)
+    dead_letter_count = fields.Integer(required=True, metadata={
+        "description": "events kept as dead letters (GET /api/v1/read/dead-letters)"})
+    latest_dead_letters = fields.List(fields.Nested(DeadLetterSummary), required=True,
+                                      metadata={"description": "newest first, at most 3"})
 
 
 class ReadModelStatus(ma.Schema):

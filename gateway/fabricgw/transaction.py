@@ -33,16 +33,27 @@ class Transaction:
     def set_signature(self, signature: bytes) -> None:
         self._prepared.envelope.signature = signature
 
-    def submit(self, timeout=USE_DEFAULT) -> SubmittedTransaction:
-        """Send to the orderers; returns once accepted for ordering, not when committed."""
+    def sign(self) -> None:
+        """Sign now unless signed already (submit() does it otherwise), so that ``bytes()``
+        holds the very envelope that will be submitted, e.g. to store and submit again."""
         if not self._prepared.envelope.signature:
             self.set_signature(self._signing_identity.sign(self.digest()))
+
+    def submit(self, timeout=USE_DEFAULT) -> SubmittedTransaction:
+        """Send to the orderers; returns once accepted for ordering, not when committed.
+        Submitting again sends the same signed envelope (same transaction id)."""
+        self.sign()
         request = gateway_pb2.SubmitRequest(
             transaction_id=self.transaction_id,
             channel_id=self.channel_name,
             prepared_transaction=self._prepared.envelope,
         )
         self._client.submit(request, timeout)
+        return self.commit()
+
+    def commit(self) -> SubmittedTransaction:
+        """The commit of this transaction, to wait for even when a submit() failed without
+        saying whether an orderer had taken the transaction."""
         signed_request = new_commit_status_request(self._signing_identity, self.channel_name, self.transaction_id)
         return SubmittedTransaction(
             self._client, self._signing_identity, self.transaction_id, signed_request, self.result)

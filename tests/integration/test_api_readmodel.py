@@ -1,12 +1,20 @@
 """The read model against the real consortium: writes made through the REST gateways show up in
-the filtered read routes of a gateway that follows the chaincode events, and a gateway that
-stops and starts again on the same database resumes from its checkpoint with nothing missed
-and nothing twice."""
+the filtered read routes of a gateway whose follower process follows the chaincode events; a
+write the read model cannot apply becomes a dead letter and holds nothing back; and a follower
+that stops and starts again on the same database resumes from its checkpoint with nothing
+missed and nothing twice."""
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -14,33 +22,68 @@ from werkzeug.serving import make_server
 
 from gateway.api import create_app
 from gateway.api.config import Config
-from gateway.api.readmodel import ReadModel
+from gateway.api.readmodel import follower
+from gateway.fabricgw import errors
 
+from .fabric_clients import connect
 from .test_api import TERMS, created, fabric_settings, start_gateways, unique
 
 WAIT_S = 20
+POISON_PREFIX = "rm-poison"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def writers(consortium, tmp_path_factory):
-    """Gateways to write through (their read model is off: the reader below is under test)."""
+    """Gateways to write through (no follower: the reader below is under test)."""
     running, stop = start_gateways(consortium, tmp_path_factory)
     yield running
     stop()
 
 
-class Reader:
-    """A Lessor gateway with its read model on, served over HTTP, on a given database."""
+def follower_env(consortium, database_url: str) -> dict[str, str]:
+    """The Lessor gateway's environment, as `scripts/up` gives it to its follower."""
+    settings = fabric_settings(consortium, "LessorMSP")
+    return {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO),
+            "CARBONLEASE_MSP_ID": settings.msp_id,
+            "CARBONLEASE_PEER_ENDPOINT": settings.peer_endpoint,
+            "CARBONLEASE_PEER_TLS_CA": settings.peer_tls_ca,
+            "CARBONLEASE_CERT": settings.cert, "CARBONLEASE_KEY": settings.key,
+            "CARBONLEASE_TLS_CERT": settings.tls_cert, "CARBONLEASE_TLS_KEY": settings.tls_key,
+            "CARBONLEASE_CHANNEL": settings.channel, "CARBONLEASE_DATABASE_URL": database_url,
+            "CARBONLEASE_FOLLOWER_HEARTBEAT": "0.5"}
 
-    def __init__(self, consortium, database_url: str):
+
+class Reader:
+    """A Lessor gateway's read side as `scripts/up` runs it: the web app, served over HTTP, and
+    the follower process, on one database."""
+
+    def __init__(self, consortium, database_url: str, log_path: Path):
         self.app = create_app(Config(fabric=fabric_settings(consortium, "LessorMSP"),
-                                     database_url=database_url, read_model_enabled=True))
+                                     database_url=database_url))
         services = self.app.extensions["carbonlease"]
         self.read_model = services.read_model
         self.key = services.credentials.create(unique("reader"), "reader").key
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self.log_path = log_path
+        self._follower_env = follower_env(consortium, database_url)
+        self.start_follower()
+
+    def start_follower(self):
+        with self.log_path.open("ab") as log:
+            self.follower = subprocess.Popen(
+                [sys.executable, "-m", "gateway.api.readmodel.follower"], cwd=REPO,
+                env=self._follower_env, stdout=log, stderr=subprocess.STDOUT)
+        # Its SIGTERM handler is installed once it says so (a signal during its imports ends
+        # it the default way).
+        started = f"started (pid {self.follower.pid})"
+        deadline = time.monotonic() + WAIT_S
+        while started not in self.log_path.read_text():
+            assert self.follower.poll() is None and time.monotonic() < deadline, \
+                self.log_path.read_text()
+            time.sleep(0.1)
 
     def get(self, path, **params) -> dict:
         response = requests.get(self.url + path, params=params, timeout=30,
@@ -58,7 +101,7 @@ class Reader:
                 return records
 
     def wait_for(self, path, condition, **filters) -> list[dict]:
-        """Poll until ``condition(records)`` holds; bounded, so a stuck listener fails."""
+        """Poll until ``condition(records)`` holds; bounded, so a stuck follower fails."""
         deadline = time.monotonic() + WAIT_S
         while True:
             records = self.all_records(path, **filters)
@@ -66,11 +109,26 @@ class Reader:
                 return records
             if time.monotonic() > deadline:
                 raise AssertionError(f"{path} {filters} not as expected after {WAIT_S} s: "
-                                     f"{records}")
+                                     f"{records}\nfollower log:\n{self.log_path.read_text()}")
             time.sleep(0.2)
 
+    def wait_for_status(self, condition) -> dict:
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            status = self.get("/api/v1/read/status")
+            if condition({c["chaincode"]: c for c in status["chaincodes"]}):
+                return status
+            assert time.monotonic() < deadline, f"{status}\n{self.log_path.read_text()}"
+            time.sleep(0.2)
+
+    def stop_follower(self):
+        """SIGTERM to the follower, which closes its streams and exits 0."""
+        if self.follower.poll() is None:
+            self.follower.send_signal(signal.SIGTERM)
+        assert self.follower.wait(30) == 0, self.log_path.read_text()
+
     def stop(self):
-        self.read_model.stop()
+        self.stop_follower()
         self._server.shutdown()
 
 
@@ -80,8 +138,9 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def reader(consortium, database_url):
-    running = Reader(consortium, database_url)
+def reader(consortium, database_url, tmp_path_factory):
+    running = Reader(consortium, database_url,
+                     tmp_path_factory.mktemp("follower") / "follower.log")
     yield running
     running.stop()
 
@@ -201,22 +260,68 @@ def test_leases_follow_creation_activation_rate_payment(writers, reader):
 
 
 def test_status_reports_the_position(reader):
-    status = reader.get("/api/v1/read/status")
+    status = reader.wait_for_status(
+        lambda chaincodes: all(c["listening"] and c["block_number"] for c in chaincodes.values()))
     assert status["channel_height"] > 1
     for chaincode in status["chaincodes"]:
-        assert chaincode["listening"] is True
         assert 0 < chaincode["block_number"] < status["channel_height"]
+        assert chaincode["heartbeat_at"] is not None
+        assert chaincode["follower_pid"] == reader.follower.pid
+        assert 0 < chaincode["heartbeat_channel_height"] <= status["channel_height"]
     metrics = requests.get(reader.url + "/metrics", timeout=10).text
     assert 'carbonlease_read_model_block{chaincode="lease"}' in metrics
+    assert 'carbonlease_read_model_listening{chaincode="lease"} 1.0' in metrics
+
+
+def test_a_project_the_read_model_cannot_hold_is_a_dead_letter(writers, reader, consortium):
+    """issue 12: a project named with a lone UTF-16 surrogate, written straight through Fabric
+    (JSON allows the escape, the chaincode's JSON.parse keeps it). Whether this chaincode takes
+    it or refuses it, the read model must go on with the writes after it."""
+    poison_id = unique(POISON_PREFIX)
+    poison = ('{"project_id":"%s","name":"\\ud800","category":"ev",'
+              '"expected_annual_reduction_kg":1,"location":"x"}' % poison_id)
+    with connect(consortium, "LessorMSP") as gateway:
+        lease = gateway.get_network(consortium["channel"]).get_contract("lease")
+        try:
+            committed = lease.submit("RegisterProject", arguments=[poison])
+        except errors.EndorseError as err:
+            # A chaincode that holds the line: refused before ordering, nothing to follow.
+            assert errors.chaincode_error_code(err)[0] == "INVALID_ARGUMENT", err
+            committed = None
+    after, _ = register_project(writers["LessorMSP"], "ev")
+    reader.wait_for("/api/v1/read/projects",
+                    lambda rs: after["project_id"] in ids(rs, "project_id"))
+    projects = ids(reader.all_records("/api/v1/read/projects"), "project_id")
+    assert poison_id not in projects
+    dead = reader.all_records("/api/v1/read/dead-letters", chaincode="lease")
+    if committed is None:
+        assert poison_id.encode() not in b"".join(
+            base64.b64decode(d["payload_base64"]) for d in dead)
+        return
+    [kept] = [d for d in dead if d["transaction_id"] == committed.transaction_id]
+    payload = base64.b64decode(kept["payload_base64"])
+    assert json.loads(payload)["project_id"] == poison_id
+    assert (kept["block_number"], kept["event_name"]) == (committed.block_number,
+                                                          "ProjectRegistered")
+    assert "not well-formed Unicode" in kept["error"]
+    status = reader.wait_for_status(lambda chaincodes: chaincodes["lease"]["listening"])
+    lease_status = {c["chaincode"]: c for c in status["chaincodes"]}["lease"]
+    assert lease_status["dead_letter_count"] >= 1
+    assert committed.transaction_id in {d["transaction_id"]
+                                        for d in lease_status["latest_dead_letters"]}
+    metrics = requests.get(reader.url + "/metrics", timeout=10).text
+    assert 'carbonlease_read_model_dead_letters{chaincode="lease"} 0.0' not in metrics
 
 
 def ledger_project_ids(lessor) -> set[str]:
-    """Every project on the ledger, through the chaincode's own paging."""
+    """Every project on the ledger, through the chaincode's own paging, but the poison ones
+    (kept as dead letters, not as projects)."""
     found, bookmark = set(), ""
     while True:
         page = lessor.get("/api/v1/projects", params={"page_size": 100,
                                                       "bookmark": bookmark}).json()
-        found |= {p["project_id"] for p in page["records"]}
+        found |= {p["project_id"] for p in page["records"]
+                  if not p["project_id"].startswith(POISON_PREFIX)}
         bookmark = page["bookmark"]
         if not bookmark:
             return found
@@ -228,9 +333,10 @@ def test_restart_resumes_from_the_checkpoint(writers, reader, consortium, databa
     register_project(lessor, "energy_saving")
     reader.wait_for("/api/v1/read/projects",
                     lambda rs: ids(rs, "project_id") == sorted(ledger_project_ids(lessor)))
-    reader.stop()
+    reader.stop_follower()
     stopped_at = reader.read_model.checkpoint("lease")
     assert stopped_at is not None
+    reader.wait_for_status(lambda chaincodes: not chaincodes["lease"]["listening"])
 
     # Written while nothing follows the events: the database must not move.
     while_stopped = [register_project(lessor, "energy_saving")[0]["project_id"]
@@ -238,29 +344,33 @@ def test_restart_resumes_from_the_checkpoint(writers, reader, consortium, databa
     time.sleep(1)
     assert reader.read_model.checkpoint("lease") == stopped_at
 
-    delivered = []  # every event the restarted gateway's peer streams to it
-    apply = ReadModel.apply
+    # The follower again, in this process so that what the peer streams can be watched.
+    delivered = []
+    apply = follower.apply
 
-    def recording_apply(self, chaincode, event):
-        applied = apply(self, chaincode, event)
-        delivered.append((chaincode, event.event_name, event.block_number, applied))
-        return applied
+    def recording_apply(read_model, chaincode, event):
+        outcome = apply(read_model, chaincode, event)
+        delivered.append((chaincode, event.event_name, event.block_number, outcome))
+        return outcome
 
-    monkeypatch.setattr(ReadModel, "apply", recording_apply)
-    restarted = Reader(consortium, database_url)
+    monkeypatch.setattr(follower, "apply", recording_apply)
+    stop = threading.Event()
+    config = Config(fabric=fabric_settings(consortium, "LessorMSP"), database_url=database_url)
+    restarted = threading.Thread(target=follower.run, args=(config, stop))
+    restarted.start()
     try:
-        records = restarted.wait_for(
+        records = reader.wait_for(
             "/api/v1/read/projects",
             lambda rs: set(while_stopped) <= {r["project_id"] for r in rs})
         # Nothing missed, nothing twice: exactly the ledger's projects, each once.
         assert ids(records, "project_id") == sorted(ledger_project_ids(lessor))
         assert len(records) == len({r["project_id"] for r in records})
-        resumed = restarted.read_model.checkpoint("lease")
+        resumed = reader.read_model.checkpoint("lease")
         assert resumed.block_number > stopped_at.block_number
         # The stream started after the checkpoint: only the three new events came, each once.
         lease_events = [d for d in delivered if d[0] == "lease"]
-        assert [(name, applied) for _, name, _, applied in lease_events] == [
-            ("ProjectRegistered", True)] * 3
+        assert [(name, outcome) for _, name, _, outcome in lease_events] == [
+            ("ProjectRegistered", follower.APPLIED)] * 3
         assert all(block > stopped_at.block_number for _, _, block, _ in lease_events)
         # Rows written before the stop kept the position of the event that wrote them: the
         # restart replayed nothing before its checkpoint.
@@ -269,4 +379,7 @@ def test_restart_resumes_from_the_checkpoint(writers, reader, consortium, databa
         assert all(r["block_number"] > stopped_at.block_number for r in records
                    if r["project_id"] in while_stopped)
     finally:
-        restarted.stop()
+        stop.set()
+        restarted.join(30)
+        reader.start_follower()  # as the other tests of the module expect it
+    assert not restarted.is_alive()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import socket
 import ssl
+import time
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from network import channel
+from network import channel, gateways, processes
 from network.fabric import Fabric
 from network.binaries import ensure_built
 
@@ -117,3 +118,43 @@ def test_status_json_lists_profiles_and_clients(consortium):
             assert open(client[key]).read().startswith("-----BEGIN"), (msp_id, key)
         assert client["peer_endpoint"].startswith("localhost:")
     assert set(consortium["connection_profiles"]) == EXPECTED_ORGS
+
+
+def _followers_listening(test_network, timeout: float = 30) -> list[dict]:
+    """`status --json` followers, once every one runs and follows both chaincodes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        followers = test_network.status()["followers"]
+        if all(f["healthy"] and f["chaincodes"] and all(c["listening"] for c in f["chaincodes"])
+               for f in followers) or time.monotonic() > deadline:
+            return followers
+        time.sleep(0.5)
+
+
+def test_each_gateway_org_runs_a_read_model_follower(consortium, test_network):
+    assert {f["msp_id"] for f in consortium["followers"]} == {g["msp_id"]
+                                                             for g in consortium["gateways"]}
+    followers = _followers_listening(test_network)
+    for follower in followers:
+        assert follower["healthy"] and follower["pid"], follower
+        assert {c["chaincode"]: c["listening"] for c in follower["chaincodes"]} == {
+            "emission": True, "lease": True}, follower
+        # Both chaincodes were deployed and configured (SetRoles) by up: events to follow.
+        assert all(c["block_number"] for c in follower["chaincodes"]), follower
+
+
+def test_up_starts_a_stopped_follower_again(consortium, test_network):
+    lessor = test_network.consortium.org("LessorMSP")
+    name = gateways.follower_name(lessor)
+    before = {f["name"]: f for f in _followers_listening(test_network)}[name]
+    assert processes.stop(test_network.layout, name)  # SIGTERM: it closes its streams, exits
+    stopped = {f["name"]: f for f in test_network.status()["followers"]}[name]
+    assert not stopped["healthy"] and stopped["pid"] is None
+    assert "read model follower stopped" in test_network.tool("logs", name).stdout
+    result = test_network.tool("up")
+    assert f"started {name}" in result.stdout, result.stdout
+    after = {f["name"]: f for f in _followers_listening(test_network)}[name]
+    assert after["pid"] != before["pid"]
+    # Resumed from its checkpoints, never behind them.
+    assert all(a["block_number"] >= b["block_number"]
+               for a, b in zip(after["chaincodes"], before["chaincodes"]))

@@ -16,13 +16,13 @@ from network import config, processes
 REPO = Path(__file__).resolve().parents[2]
 
 
-class ThrowawayNetwork:
-    """A consortium of its own in a new temporary folder, on the first block of ports where
-    nothing listens, driven through the network tool as a user would."""
+class ToolNetwork:
+    """A consortium run by the network tool in ``home`` on ports shifted by ``port_offset``,
+    driven through the tool as a user would (``scripts/up``'s own: the tool's defaults)."""
 
-    def __init__(self, prefix: str):
-        self.home = Path(tempfile.mkdtemp(prefix=prefix))
-        self.port_offset = _free_offset()
+    def __init__(self, home: Path = config.DEFAULT_HOME, port_offset: int = 0):
+        self.home = Path(home)
+        self.port_offset = port_offset
         self.consortium = config.load(port_offset=self.port_offset)
         self.layout = config.Layout(self.home)
 
@@ -49,6 +49,14 @@ class ThrowawayNetwork:
             if len(set(heights.values())) == 1 or time.monotonic() > deadline:
                 return heights
             time.sleep(0.5)
+
+
+class ThrowawayNetwork(ToolNetwork):
+    """A consortium of its own in a new temporary folder, on the first block of ports where
+    nothing listens."""
+
+    def __init__(self, prefix: str):
+        super().__init__(Path(tempfile.mkdtemp(prefix=prefix)), _free_offset())
 
 
 def _free_offset() -> int:

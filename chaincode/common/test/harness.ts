@@ -31,7 +31,8 @@ export interface TxResult {
     payload: string; // returned string on success
     error: string; // error message on failure
     writes: string[]; // keys the transaction tried to write (put, delete or validation parameter)
-    event: { name: string; payload: string } | null;
+    // payload: the bytes decoded as UTF-8, for reading; bytes: exactly what setEvent was given
+    event: { name: string; payload: string; bytes: Bytes } | null;
 }
 
 type ChaincodeHandler = (args: string[], time: Date) => Promise<{ status: number; message: string; payload: Bytes }>;
@@ -130,7 +131,7 @@ export class FakeLedger {
                 return Object.assign(Promise.resolve(iterator), { [Symbol.asyncIterator]: () => iterator });
             },
             setEvent: (name: string, payload: Bytes) => {
-                event = { name, payload: Buffer.from(payload).toString('utf8') };
+                event = { name, payload: Buffer.from(payload).toString('utf8'), bytes: Buffer.from(payload) };
             },
             invokeChaincode: async (name: string, ccArgs: string[], channel: string) => {
                 const handler = ledger.chaincodes.get(name);

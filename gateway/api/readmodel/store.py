@@ -1,26 +1,33 @@
-"""Read-model tables, how each chaincode event changes them, and the paged queries.
+"""Read-model tables, the transactions that record an event in them, and the paged queries.
 
-Exactly once: ``ReadModel.apply`` writes an event's rows and the chaincode's checkpoint (block
-number and transaction id of the last applied event) in one database transaction. A crash
-before the commit leaves neither, so the listener resumes from the old checkpoint and the event
-comes again; after the commit both are there and the listener resumes after it. Two safety
-nets stay behind that: an event of an earlier block than the checkpoint, or the checkpoint's
-own transaction, is skipped; and every row keeps the ledger position (block, transaction) that
-last changed it, so an event older than the row, or the same transaction again, changes nothing.
+Exactly once: ``record`` writes an event's rows and the chaincode's checkpoint (block number
+and transaction id of the last recorded event) in one database transaction; so does
+``record_dead_letter`` for an event that cannot be applied. A crash before the commit leaves
+neither, so the follower resumes from the old checkpoint and the event comes again; after the
+commit both are there and the follower resumes after it. Two safety nets stay behind that: an
+event of an earlier block than the checkpoint, or the checkpoint's own transaction, is skipped;
+and every row keeps the ledger position (block, transaction) that last changed it, so an event
+older than the row, or the same transaction again, changes nothing.
+
+The follower process writes these tables and its heartbeat; the web app only reads them, so
+any number of web workers can share the database with one follower per org.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from typing import Callable
+import datetime as dt
 
 import sqlalchemy as sa
 
 from .. import db
-from .listener import Listener, OpenEvents
 
 CHAINCODES = ("emission", "lease")
+
+# A follower beating less often than this many of its own intervals is not advancing.
+STALE_AFTER_BEATS = 3
+# How many of the latest dead letters the status shows per chaincode.
+LATEST_DEAD_LETTERS = 3
 
 
 def _position_columns() -> list[sa.Column]:
@@ -60,9 +67,6 @@ emission_reports = sa.Table(
     *_position_columns(),
 )
 
-# Terms the list shows; the full terms stay on the ledger (GET /api/v1/leases/{id}).
-LEASE_TERMS = ("principal_fen", "base_rate_bps", "term_periods", "period_months", "start_date")
-
 leases = sa.Table(
     "read_leases", db.metadata,
     sa.Column("lease_id", sa.String(64), primary_key=True),
@@ -91,12 +95,42 @@ checkpoints = sa.Table(
     sa.Column("transaction_id", sa.String(64), nullable=False),
 )
 
-TABLES = (projects, emission_reports, leases, checkpoints)
+# Events the read model could not apply, kept as delivered (the payload as raw bytes, so any
+# payload fits) with the reason; the checkpoint moved past them in the same transaction.
+dead_letters = sa.Table(
+    "read_model_dead_letters", db.metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("chaincode", sa.String(32), nullable=False, index=True),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("transaction_id", sa.String(64), nullable=False),
+    sa.Column("event_name", sa.String(200), nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    # Fabric keeps one chaincode event per transaction.
+    sa.UniqueConstraint("chaincode", "transaction_id"),
+)
+
+# One row per chaincode, written by the follower while its stream is open and keeping up.
+heartbeats = sa.Table(
+    "read_model_heartbeats", db.metadata,
+    sa.Column("chaincode", sa.String(32), primary_key=True),
+    sa.Column("beat_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("beat_every_s", sa.Float, nullable=True),
+    sa.Column("channel_height", sa.BigInteger, nullable=True),
+    sa.Column("pid", sa.Integer, nullable=True),
+    sa.Column("reconnects", sa.BigInteger, nullable=False, default=0),
+)
+
+TABLES = (projects, emission_reports, leases, checkpoints, dead_letters, heartbeats)
+
+# Longest error text kept with a dead letter; the payload itself is kept whole.
+MAX_ERROR_CHARS = 2000
 
 
 @dataclasses.dataclass(frozen=True)
 class Checkpoint:
-    """The last applied event of a chaincode: resume in this block, after this transaction.
+    """The last recorded event of a chaincode: resume in this block, after this transaction.
 
     Same attributes as ``gateway.fabricgw.checkpointers.Checkpoint``, which the event request
     reads to start from ``block_number`` and skip up to and including ``transaction_id``.
@@ -117,80 +151,11 @@ class Change:
     creates: bool = True
 
 
-def _pick(table: sa.Table, record: dict) -> dict:
-    """The record's fields that are columns of ``table`` (its position excluded)."""
-    return {c.name: record[c.name] for c in table.columns
-            if c.name not in ("block_number", "transaction_id") and c.name in record}
+def key_column(table: sa.Table) -> sa.Column:
+    return next(iter(table.primary_key.columns))
 
 
-def _project_registered(project: dict) -> list[Change]:
-    return [Change(projects, project["project_id"], _pick(projects, project))]
-
-
-def _report_decided(report: dict) -> list[Change]:
-    return [Change(emission_reports, report["report_id"], _pick(emission_reports, report))]
-
-
-def _report_submitted(report: dict) -> list[Change]:
-    changes = _report_decided(report)
-    if report["supersedes"] is not None:
-        # The chaincode marks the earlier version superseded in the same transaction without an
-        # event of its own; this is the only place the read model learns about it.
-        changes.append(Change(emission_reports, report["supersedes"],
-                              {"status": "superseded", "superseded_by": report["report_id"]},
-                              creates=False))
-    return changes
-
-
-def _lease_saved(lease: dict) -> list[Change]:
-    terms = lease["terms"]
-    if lease["adjustments"]:
-        rate = lease["adjustments"][-1]["rate_bps"]
-    else:
-        # Activation fixes period 1 at the base rate without an adjustment record.
-        rate = terms["base_rate_bps"] if lease["fixed_through_period"] >= 1 else None
-    values = {**_pick(leases, lease), **{name: terms[name] for name in LEASE_TERMS},
-              "rate_bps": rate}
-    return [Change(leases, lease["lease_id"], values)]
-
-
-def _rate_fixed(adjustment: dict) -> list[Change]:
-    return [Change(leases, adjustment["lease_id"],
-                   {"fixed_through_period": adjustment["period"],
-                    "rate_bps": adjustment["rate_bps"]}, creates=False)]
-
-
-def _payment_recorded(payment: dict) -> list[Change]:
-    values = {"paid_through_period": payment["period"], "status": payment["lease_status"]}
-    if payment["lease_status"] == "matured":
-        values["matured_at"] = payment["recorded_at"]
-    return [Change(leases, payment["lease_id"], values, creates=False)]
-
-
-# Events of other kinds (RolesSet, FactorPublished, MeterReadingSubmitted, InterestExpressed)
-# change no table but still advance the checkpoint.
-PROJECTIONS: dict[tuple[str, str], Callable[[dict], list[Change]]] = {
-    ("lease", "ProjectRegistered"): _project_registered,
-    ("lease", "LeaseCreated"): _lease_saved,
-    ("lease", "LeaseActivated"): _lease_saved,
-    ("lease", "LeaseTerminated"): _lease_saved,
-    ("lease", "RateFixed"): _rate_fixed,
-    ("lease", "PaymentRecorded"): _payment_recorded,
-    ("emission", "ReportSubmitted"): _report_submitted,
-    ("emission", "ReportVerified"): _report_decided,
-    ("emission", "ReportRejected"): _report_decided,
-}
-
-# Which chaincode's checkpoint says how current a table is.
-SOURCE = {projects: "lease", leases: "lease", emission_reports: "emission"}
-
-
-def changes_of(chaincode: str, event) -> list[Change]:
-    projection = PROJECTIONS.get((chaincode, event.event_name))
-    return projection(json.loads(event.payload)) if projection else []
-
-
-def _is_newer(event, block_number: int, transaction_id: str) -> bool:
+def is_newer(event, block_number: int, transaction_id: str) -> bool:
     """Is ``event`` later on the ledger than the position (block, transaction) of a row?
 
     Within one block only the same transaction can come again: every write reads the record it
@@ -201,10 +166,16 @@ def _is_newer(event, block_number: int, transaction_id: str) -> bool:
     return event.transaction_id != transaction_id
 
 
+def printable(text: str, limit: int) -> str:
+    """``text`` safe for any column and log: ill-formed UTF-16 escaped, NUL escaped, cut."""
+    safe = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return safe if len(safe) <= limit else safe[:limit - 1] + "…"
+
+
 @dataclasses.dataclass(frozen=True)
 class Page:
     records: list[dict]
-    bookmark: str | None  # id of the last record, when more may follow
+    bookmark: str | None  # key of the last record, when more may follow
     as_of_block: int | None
 
     @property
@@ -212,64 +183,86 @@ class Page:
         return len(self.records)
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; they were written in UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.timezone.utc)
+
+
 class ReadModel:
-    """The tables in the gateway's database; ``apply`` writes them, the list methods read."""
+    """The tables in the gateway's database: the follower records, the web app reads."""
 
-    def __init__(self, engine: sa.Engine, *,
-                 on_applied: Callable[[str, int], None] = lambda chaincode, block: None):
+    def __init__(self, engine: sa.Engine):
         self._engine = engine
-        self._on_applied = on_applied
-        self._listeners: dict[str, Listener] = {}
-        db.metadata.create_all(engine, tables=TABLES)
+        db.create_tables(engine, TABLES)
 
-    # --- following the ledger -----------------------------------------------------------
+    # --- recording (the follower) -------------------------------------------------------
 
-    def follow(self, open_events: OpenEvents, **listener_options) -> None:
-        """Start a listener per chaincode (see ``Listener`` for the options)."""
-        for chaincode in CHAINCODES:
-            listener = Listener(self, open_events, chaincode, **listener_options)
-            self._listeners[chaincode] = listener
-            listener.start()
-
-    def stop(self) -> None:
-        for listener in self._listeners.values():
-            listener.stop()
-
-    def status(self, channel_height: int | None) -> dict:
-        """Where the read model stands per chaincode, and the channel height to compare with."""
-        chaincodes = []
-        for chaincode in CHAINCODES:
-            checkpoint = self.checkpoint(chaincode)
-            listener = self._listeners.get(chaincode)
-            chaincodes.append({
-                "chaincode": chaincode,
-                "listening": listener is not None and listener.running,
-                "block_number": checkpoint.block_number if checkpoint else None,
-                "transaction_id": checkpoint.transaction_id if checkpoint else None,
-            })
-        return {"channel_height": channel_height, "chaincodes": chaincodes}
-
-    # --- writing ------------------------------------------------------------------------
-
-    def apply(self, chaincode: str, event) -> bool:
-        """Apply one chaincode event and advance the checkpoint, atomically. False when the
-        event was applied before (nothing changes)."""
-        # Decoded before the transaction: a malformed payload fails without touching anything.
-        changes = changes_of(chaincode, event)
+    def record(self, chaincode: str, event, changes: list[Change]) -> bool:
+        """Write ``changes`` and advance the checkpoint to ``event``, atomically. False when
+        the event was recorded before (nothing changes)."""
         with self._engine.begin() as conn:
-            current = conn.execute(
-                sa.select(checkpoints.c.block_number, checkpoints.c.transaction_id)
-                .where(checkpoints.c.chaincode == chaincode)
-                .with_for_update()).first()
-            # Another transaction of the checkpoint's block passes here even if it came before
-            # the checkpoint (the stream never sends those again); its rows' positions stop it.
-            if current is not None and not _is_newer(event, *current):
+            current = self._checkpoint_for_update(conn, chaincode)
+            if current is not None and not is_newer(event, *current):
                 return False
             for change in changes:
                 _write(conn, change, event)
             _write_checkpoint(conn, chaincode, event, exists=current is not None)
-        self._on_applied(chaincode, event.block_number)
         return True
+
+    def record_dead_letter(self, chaincode: str, event, error: str) -> bool:
+        """Keep ``event`` as a dead letter and advance the checkpoint past it, atomically.
+        False when the event was recorded before."""
+        with self._engine.begin() as conn:
+            current = self._checkpoint_for_update(conn, chaincode)
+            if current is not None and not is_newer(event, *current):
+                return False
+            conn.execute(dead_letters.insert().values(
+                chaincode=chaincode, block_number=event.block_number,
+                transaction_id=event.transaction_id,
+                event_name=printable(event.event_name, 200), payload=bytes(event.payload),
+                error=printable(error, MAX_ERROR_CHARS), recorded_at=_now()))
+            _write_checkpoint(conn, chaincode, event, exists=current is not None)
+        return True
+
+    @staticmethod
+    def _checkpoint_for_update(conn: sa.Connection, chaincode: str):
+        return conn.execute(
+            sa.select(checkpoints.c.block_number, checkpoints.c.transaction_id)
+            .where(checkpoints.c.chaincode == chaincode)
+            .with_for_update()).first()
+
+    def beat(self, chaincode: str, *, channel_height: int, every_s: float, pid: int) -> None:
+        """The follower of ``chaincode`` is keeping up with a peer at ``channel_height``."""
+        self._upsert_heartbeat(chaincode, {"beat_at": _now(), "beat_every_s": every_s,
+                                           "channel_height": channel_height, "pid": pid})
+
+    def count_reconnect(self, chaincode: str) -> None:
+        self._upsert_heartbeat(chaincode, {"reconnects": heartbeats.c.reconnects + 1})
+
+    def _upsert_heartbeat(self, chaincode: str, values: dict) -> None:
+        with self._engine.begin() as conn:
+            updated = conn.execute(heartbeats.update()
+                                   .where(heartbeats.c.chaincode == chaincode).values(values))
+            if updated.rowcount == 0:
+                conn.execute(heartbeats.insert().values(chaincode=chaincode, reconnects=0))
+                conn.execute(heartbeats.update()
+                             .where(heartbeats.c.chaincode == chaincode).values(values))
+
+    def reset(self) -> None:
+        """Forget everything followed (rows, checkpoints, dead letters), so that the follower,
+        started again, reads every event from block 0 with the projections it has now: the
+        way to apply dead letters after a fix. Only while no follower runs on this database."""
+        with self._engine.begin() as conn:
+            for table in (projects, emission_reports, leases, checkpoints, dead_letters):
+                conn.execute(table.delete())
+
+    # --- reading (the web app) ----------------------------------------------------------
 
     def checkpoint(self, chaincode: str) -> Checkpoint | None:
         with self._engine.connect() as conn:
@@ -278,7 +271,45 @@ class ReadModel:
                 .where(checkpoints.c.chaincode == chaincode)).first()
         return Checkpoint(*row) if row else None
 
-    # --- reading ------------------------------------------------------------------------
+    def status(self, channel_height: int | None, now: dt.datetime | None = None) -> dict:
+        """Where the read model stands per chaincode, and the channel height to compare with.
+
+        ``listening``: the follower beat within ``STALE_AFTER_BEATS`` of its own intervals,
+        which it does only while its stream is open and it is applying events or waiting for
+        the next one with a peer that answers; a stopped, crashed or wedged follower stops
+        beating, and its chaincode shows ``listening: false`` within seconds.
+        """
+        now = now or _now()
+        chaincodes = []
+        with self._engine.connect() as conn:
+            counts = dict(conn.execute(
+                sa.select(dead_letters.c.chaincode, sa.func.count())
+                .group_by(dead_letters.c.chaincode)).all())
+            for chaincode in CHAINCODES:
+                checkpoint = conn.execute(
+                    sa.select(checkpoints.c.block_number, checkpoints.c.transaction_id)
+                    .where(checkpoints.c.chaincode == chaincode)).first()
+                beat = conn.execute(sa.select(heartbeats)
+                                    .where(heartbeats.c.chaincode == chaincode)).mappings().first()
+                latest = conn.execute(
+                    sa.select(*_DEAD_LETTER_SUMMARY)
+                    .where(dead_letters.c.chaincode == chaincode)
+                    .order_by(dead_letters.c.id.desc()).limit(LATEST_DEAD_LETTERS)).mappings()
+                beat_at = _utc(beat["beat_at"]) if beat else None
+                chaincodes.append({
+                    "chaincode": chaincode,
+                    "listening": beat_at is not None and (now - beat_at).total_seconds()
+                    <= STALE_AFTER_BEATS * beat["beat_every_s"],
+                    "heartbeat_at": beat_at,
+                    "heartbeat_channel_height": beat["channel_height"] if beat else None,
+                    "follower_pid": beat["pid"] if beat else None,
+                    "reconnects": beat["reconnects"] if beat else 0,
+                    "block_number": checkpoint.block_number if checkpoint else None,
+                    "transaction_id": checkpoint.transaction_id if checkpoint else None,
+                    "dead_letter_count": counts.get(chaincode, 0),
+                    "latest_dead_letters": [_utc_row(r) for r in latest],
+                })
+        return {"channel_height": channel_height, "chaincodes": chaincodes}
 
     def projects(self, *, page_size: int, bookmark: str | None, category: str | None = None,
                  owner_msp: str | None = None) -> Page:
@@ -302,10 +333,29 @@ class ReadModel:
                           _equal(leases, status=status, lessee_id=lessee_id,
                                  project_id=project_id))
 
+    def dead_letters(self, *, page_size: int, bookmark: str | None,
+                     chaincode: str | None = None) -> Page:
+        """Dead letters in the order they were kept; ``as_of_block`` is the lower of the
+        chaincodes' checkpoints (the one asked for, if any)."""
+        if bookmark is not None and not bookmark.isdigit():
+            # Not a bookmark of this list (the id of a dead letter): it starts nowhere.
+            return Page([], None, None)
+        conditions = _equal(dead_letters, chaincode=chaincode)
+        if bookmark is not None:
+            conditions.append(dead_letters.c.id > int(bookmark))
+        positions = [self.checkpoint(c) for c in ([chaincode] if chaincode else CHAINCODES)]
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(dead_letters).where(*conditions)
+                                .order_by(dead_letters.c.id).limit(page_size + 1)).mappings().all()
+        records = [_utc_row(r) for r in rows[:page_size]]
+        more = len(rows) > page_size
+        return Page(records, str(records[-1]["id"]) if more else None,
+                    None if None in positions else min(p.block_number for p in positions))
+
     def _page(self, table: sa.Table, page_size: int, bookmark: str | None,
               conditions: list) -> Page:
         """Keyset paging by id: the bookmark is the last id of the previous page."""
-        key = _key_column(table)
+        key = key_column(table)
         if bookmark is not None:
             conditions = [*conditions, key > bookmark]
         # The checkpoint is read first, so the records are at least as new as as_of_block.
@@ -319,8 +369,18 @@ class ReadModel:
                     checkpoint.block_number if checkpoint else None)
 
 
-def _key_column(table: sa.Table) -> sa.Column:
-    return next(iter(table.primary_key.columns))
+# Which chaincode's checkpoint says how current a table is.
+SOURCE = {projects: "lease", leases: "lease", emission_reports: "emission"}
+
+_DEAD_LETTER_SUMMARY = (dead_letters.c.id, dead_letters.c.block_number,
+                        dead_letters.c.transaction_id, dead_letters.c.event_name,
+                        dead_letters.c.error, dead_letters.c.recorded_at)
+
+
+def _utc_row(row) -> dict:
+    record = dict(row)
+    record["recorded_at"] = _utc(record["recorded_at"])
+    return record
 
 
 def _equal(table: sa.Table, **filters) -> list:
@@ -329,7 +389,7 @@ def _equal(table: sa.Table, **filters) -> list:
 
 def _write(conn: sa.Connection, change: Change, event) -> None:
     table = change.table
-    key = _key_column(table)
+    key = key_column(table)
     position = {"block_number": event.block_number, "transaction_id": event.transaction_id}
     row = conn.execute(sa.select(table.c.block_number, table.c.transaction_id)
                        .where(key == change.key)).first()
@@ -337,7 +397,7 @@ def _write(conn: sa.Connection, change: Change, event) -> None:
         if change.creates:
             conn.execute(table.insert().values({key.name: change.key, **change.values,
                                                 **position}))
-    elif _is_newer(event, *row):
+    elif is_newer(event, *row):
         conn.execute(table.update().where(key == change.key)
                      .values({**change.values, **position}))
 
@@ -349,4 +409,3 @@ def _write_checkpoint(conn: sa.Connection, chaincode: str, event, *, exists: boo
                      .values(position))
     else:
         conn.execute(checkpoints.insert().values(chaincode=chaincode, **position))
-

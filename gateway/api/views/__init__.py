@@ -4,12 +4,20 @@ and its arguments; the helpers here do the rest (roles, idempotency, answer shap
 from __future__ import annotations
 
 import flask
-from flask_smorest import Blueprint
+import flask_smorest
 
 from .. import schemas
 from ..auth import current_principal, requires_role
 from ..idempotency import HEADER_DOC, idempotent, submit_options
 from ..ledger import Committed, Ledger
+from ..request_body import Parser
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every API blueprint reads query strings and bodies through the gateway's one parser."""
+
+    ARGUMENTS_PARSER = Parser()
+
 
 EMISSION = "emission"
 LEASE = "lease"

@@ -1,7 +1,6 @@
-from flask_smorest import Blueprint
 
 from .. import schemas
-from . import EMISSION, commit, query, reads, writes
+from . import EMISSION, Blueprint, commit, query, reads, writes
 
 blp = Blueprint("emission-factors", __name__, url_prefix="/api/v1/emission-factors",
                 description="Grid emission factors per region and year (RegulatorMSP writes)")

@@ -1,7 +1,6 @@
-from flask_smorest import Blueprint
 
 from .. import schemas
-from . import LEASE, commit, query, reads, writes
+from . import LEASE, Blueprint, commit, query, reads, writes
 
 blp = Blueprint("leases", __name__, url_prefix="/api/v1/leases",
                 description="Lease contracts, their floating-rate schedule and payments "

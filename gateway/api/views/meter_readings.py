@@ -1,7 +1,6 @@
-from flask_smorest import Blueprint
 
 from .. import schemas
-from . import EMISSION, commit, query, reads, writes
+from . import EMISSION, Blueprint, commit, query, reads, writes
 
 blp = Blueprint("meter-readings", __name__, url_prefix="/api/v1/meter-readings",
                 description="Metered electricity per facility and period (GridMSP writes)")

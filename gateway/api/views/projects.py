@@ -1,7 +1,6 @@
-from flask_smorest import Blueprint
 
 from .. import schemas
-from . import LEASE, commit, query, reads, writes
+from . import LEASE, Blueprint, commit, query, reads, writes
 
 blp = Blueprint("projects", __name__, url_prefix="/api/v1/projects",
                 description="The shared Greater Bay Area green-project library "

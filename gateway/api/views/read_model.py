@@ -1,10 +1,9 @@
 """Filtered, paged reads from the gateway's off-chain read model (see ``readmodel``)."""
 
 import flask
-from flask_smorest import Blueprint
 
 from .. import schemas
-from . import ledger, reads
+from . import Blueprint, ledger, reads
 
 blp = Blueprint("read_model", __name__, url_prefix="/api/v1/read",
                 description="Filtered lists from the gateway's read model, which follows the "
@@ -36,8 +35,16 @@ def list_leases(query):
     return read_model().leases(**query)
 
 
+@blp.route("/dead-letters", methods=["GET"])
+@reads(blp, schemas.read_page_of(schemas.DeadLetter), query_args=schemas.DeadLetterQuery)
+def list_dead_letters(query):
+    """Chaincode events the read model could not apply, in the order they were kept"""
+    return read_model().dead_letters(**query)
+
+
 @blp.route("/status", methods=["GET"])
 @reads(blp, schemas.ReadModelStatus)
 def status():
-    """How far the read model has followed each chaincode, and the channel height"""
+    """How far the read model has followed each chaincode, whether its follower is keeping
+    up, its dead letters, and the channel height"""
     return read_model().status(ledger().height_if_reachable())

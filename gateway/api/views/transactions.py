@@ -1,7 +1,6 @@
-from flask_smorest import Blueprint
 
 from .. import schemas
-from . import ledger, reads
+from . import Blueprint, ledger, reads
 
 blp = Blueprint("transactions", __name__, url_prefix="/api/v1/transactions",
                 description="Where and how a transaction was committed")

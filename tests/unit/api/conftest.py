@@ -5,6 +5,10 @@ from gateway.api.config import Config, FabricSettings
 
 from .fakes import FakeNetwork
 
+# Short, so that a write whose transaction never commits ends its test quickly.
+WRITE_DEADLINE_S = 1.0
+RESUBMIT_AFTER_S = 0.1
+
 SETTINGS = FabricSettings(
     msp_id="LessorMSP", peer_endpoint="localhost:7051", peer_tls_ca="/nonexistent/ca.pem",
     peer_host_override=None, cert=None, key=None, msp_dir=None, tls_cert=None, tls_key=None,
@@ -19,7 +23,8 @@ def network():
 @pytest.fixture
 def app(tmp_path, network):
     config = Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/gateway.db",
-                    mvcc_retries=3, retry_backoff_ms=1)
+                    mvcc_retries=3, retry_backoff_ms=1,
+                    write_deadline_s=WRITE_DEADLINE_S, resubmit_after_s=RESUBMIT_AFTER_S)
     return create_app(config, connect=lambda settings: network)
 
 

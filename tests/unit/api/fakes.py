@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import json
 import queue
+import secrets
 import threading
 
 import grpc
@@ -72,52 +73,87 @@ class FakeProposal:
         self._call = (chaincode, transaction, arguments)
         self.transaction_id = network.new_transaction_id()
 
-    def endorse(self):
-        """Runs the handler; whatever it raises (a refusal, but also a commit failure) is
-        raised here, before the attempt is recorded or ordered."""
+    def endorse(self, timeout=None):
+        """Runs the handler: what it raises is an endorsement failure (a chaincode refusal,
+        an unreachable peer), raised before the attempt is recorded or ordered."""
         result = self._network.run(*self._call, "submit")
-        return FakeTransaction(self._network, self.transaction_id, result)
+        return FakeTransaction(self._network, self.transaction_id, result, self._network.identity)
 
 
 class FakeTransaction:
-    """An endorsed transaction; ``bytes()`` round-trips through ``FakeNetwork.new_transaction``."""
+    """An endorsed transaction; ``bytes()`` round-trips through ``FakeNetwork.new_transaction``.
+    Its creator (the identity that endorsed it) is part of its envelope, as in Fabric's
+    payload. Its signature is random, as an ECDSA signature is: signing the same transaction
+    twice gives two different envelopes, so a test can tell a resent envelope from a
+    re-signed one."""
 
-    def __init__(self, network: "FakeNetwork", transaction_id: str, result: bytes):
+    def __init__(self, network: "FakeNetwork", transaction_id: str, result: bytes,
+                 creator: Identity, signature: str | None = None):
         self._network = network
         self.transaction_id = transaction_id
         self.result = result
+        self.creator = creator
+        self.signature = signature
 
     def bytes(self) -> bytes:
-        return json.dumps({"transaction_id": self.transaction_id,
-                           "result": self.result.decode()}).encode()
+        return json.dumps({"transaction_id": self.transaction_id, "result": self.result.decode(),
+                           "creator": [self.creator.msp_id, self.creator.credentials.decode()],
+                           "signature": self.signature}).encode()
 
-    def submit(self):
-        return self._network.order(self.transaction_id)
+    def sign(self):
+        if self.signature is None:
+            self.signature = secrets.token_hex(8)
+
+    def submit(self, timeout=None):
+        self.sign()
+        self._network.broadcast(self)
+        return self.commit()
+
+    def commit(self):
+        return FakeCommit(self._network, self.transaction_id)
 
 
 class FakeCommit:
-    def __init__(self, status: Status):
-        self._status = status
+    def __init__(self, network: "FakeNetwork", transaction_id: str):
+        self._network = network
+        self.transaction_id = transaction_id
 
-    def get_status(self) -> Status:
-        return self._status
+    def get_status(self, timeout=None) -> Status:
+        """Waits for the commit, as the peer's CommitStatus does, up to ``timeout``."""
+        return self._network.wait_for_commit(self.transaction_id, timeout)
+
+
+LOST = "lost"
 
 
 class FakeNetwork:
     """Stands in for the fabricgw Gateway and its Network alike (``get_network`` returns it).
 
-    ``handlers[(chaincode, transaction)]`` is called with the argument list and returns a
-    JSON-able answer, bytes, or raises; unset transactions use ``defaults[kind]``, which
-    answers ``{}``. Ordered transactions commit VALID in a new block (``statuses`` by id); a
-    second copy of a committed id is ``DUPLICATE_TXID``, as on Fabric; the ledger keeps each
-    transaction's creator (``with_identity`` gives a view signing as another identity). ``crash`` (``"before ordering"`` or ``"after
-    ordering"``) makes the next submission stop the process there (SystemExit)."""
+    ``handlers[(chaincode, transaction)]`` is the endorsement: called with the argument list,
+    it returns a JSON-able answer or bytes, or raises (a chaincode refusal, an unreachable
+    peer); unset transactions use ``defaults[kind]``, which answers ``{}``. ``with_identity``
+    gives a view signing as another identity; a transaction's creator is the identity that
+    endorsed it, carried in its envelope, and the ledger keeps it in ``creators``.
+
+    Each broadcast (Submit) takes the next entry of ``broadcasts``, if any: a ``SubmitError``
+    is raised (the orderer refused; nothing ordered), ``LOST`` is accepted by an orderer but
+    never reaches a block (a leader that crashed); otherwise, or once ``broadcasts`` is
+    empty, the copy is ordered in a new block. Every accepted copy's id is in ``ordered`` and
+    its envelope in ``envelopes``. The first committed copy of an id takes the next code of
+    ``validation`` (default VALID) into ``statuses``; a later copy is ``DUPLICATE_TXID``
+    (in ``duplicates``) and changes nothing, as on Fabric. Commit status waits until the id is
+    in ``statuses``, else fails with DEADLINE_EXCEEDED. ``crash`` (``"before ordering"`` or
+    ``"after ordering"``) makes the next submission stop the process there (SystemExit)."""
 
     def __init__(self):
         self.handlers = {}
         self.defaults = {"evaluate": lambda args: {}, "submit": lambda args: {}}
         self.calls: list[Call] = []
+        self.broadcasts: list = []
+        self.validation: list[str] = []
         self.ordered: list[str] = []
+        self.envelopes: list[bytes] = []
+        self.duplicates: list[str] = []
         self.statuses = {}
         self.creators = {}
         self.identity = ORG_IDENTITY
@@ -126,7 +162,7 @@ class FakeNetwork:
         self.event_requests = []
         self._blocks = itertools.count(10)
         self._tx = itertools.count(1)
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     def on(self, chaincode, transaction, handler):
         self.handlers[(chaincode, transaction)] = handler
@@ -145,7 +181,9 @@ class FakeNetwork:
 
     def new_transaction(self, data: bytes) -> FakeTransaction:
         fields = json.loads(data)
-        return FakeTransaction(self, fields["transaction_id"], fields["result"].encode())
+        msp_id, credentials = fields["creator"]
+        return FakeTransaction(self, fields["transaction_id"], fields["result"].encode(),
+                               Identity(msp_id, credentials.encode()), fields["signature"])
 
     def new_transaction_id(self) -> str:
         with self._lock:
@@ -162,16 +200,37 @@ class FakeNetwork:
         answer = handler(arguments)
         return answer if isinstance(answer, bytes) else json.dumps(answer).encode()
 
-    def order(self, tx_id: str) -> FakeCommit:
+    def broadcast(self, transaction: FakeTransaction) -> None:
         self._crash_if("before ordering")
+        tx_id = transaction.transaction_id
         with self._lock:
+            outcome = self.broadcasts.pop(0) if self.broadcasts else None
+            if isinstance(outcome, Exception):
+                outcome.transaction_id = tx_id  # as fabricgw's client names it
+                raise outcome
             self.ordered.append(tx_id)
-            block = next(self._blocks)
-            code = "DUPLICATE_TXID" if tx_id in self.statuses else "VALID"
-            self.statuses.setdefault(tx_id, (code, block))
-            self.creators.setdefault(tx_id, self.identity)
+            self.envelopes.append(transaction.bytes())
+            if outcome != LOST:
+                self._commit(tx_id, transaction.creator)
         self._crash_if("after ordering")
-        return FakeCommit(Status(tx_id, code, block))
+
+    def _commit(self, tx_id, creator):
+        block = next(self._blocks)
+        if tx_id in self.statuses:
+            self.duplicates.append(tx_id)
+            return
+        code = self.validation.pop(0) if self.validation else "VALID"
+        self.statuses[tx_id] = (code, block)
+        self.creators[tx_id] = creator
+        self._lock.notify_all()
+
+    def wait_for_commit(self, tx_id, timeout) -> Status:
+        with self._lock:
+            if not self._lock.wait_for(lambda: tx_id in self.statuses, timeout):
+                raise errors.CommitStatusError(grpc.StatusCode.DEADLINE_EXCEEDED,
+                                               "Deadline Exceeded", transaction_id=tx_id)
+            code, block = self.statuses[tx_id]
+        return Status(tx_id, code, block)
 
     def _crash_if(self, moment):
         if self.crash == moment:
@@ -179,10 +238,11 @@ class FakeNetwork:
             raise SystemExit(f"gateway stopped {moment}")
 
     def get_transaction_status(self, tx_id):
-        if tx_id not in self.statuses:
-            raise errors.NotFoundError(tx_id)
-        code, block = self.statuses[tx_id]
-        return Status(tx_id, code, block, self.creators[tx_id])
+        with self._lock:
+            if tx_id not in self.statuses:
+                raise errors.NotFoundError(tx_id)
+            code, block = self.statuses[tx_id]
+            return Status(tx_id, code, block, self.creators[tx_id])
 
     def submits(self, transaction=None):
         """Endorsed writes (each a new transaction; re-submissions of one are in ``ordered``)."""

@@ -5,7 +5,7 @@ import pytest
 
 from gateway.fabricgw import errors
 
-from .fakes import chaincode_error
+from .fakes import LOST, chaincode_error
 from .samples import PROJECT
 
 
@@ -74,22 +74,67 @@ def test_chaincode_codes(client, network, as_role, code, status):
     (errors.EndorseError(grpc.StatusCode.DEADLINE_EXCEEDED, "slow"), 503, "PEER_UNAVAILABLE"),
     (errors.EndorseError(grpc.StatusCode.ABORTED, "ProposalResponsePayloads do not match"),
      409, "ENDORSEMENT_FAILED"),
-    (errors.SubmitError(grpc.StatusCode.UNAVAILABLE, "no orderer"), 503, "PEER_UNAVAILABLE"),
-    (errors.SubmitError(grpc.StatusCode.FAILED_PRECONDITION, "bad"), 409, "SUBMIT_FAILED"),
-    (errors.SubmitError(grpc.StatusCode.DEADLINE_EXCEEDED, "slow", transaction_id="ab"),
-     504, "COMMIT_STATUS_UNKNOWN"),
-    (errors.CommitStatusError(grpc.StatusCode.DEADLINE_EXCEEDED, "slow", transaction_id="ab"),
-     504, "COMMIT_STATUS_UNKNOWN"),
-    (errors.CommitError("ab", "ENDORSEMENT_POLICY_FAILURE", 12), 409, "TRANSACTION_INVALID"),
+    (errors.EndorseError(grpc.StatusCode.ABORTED, "failed to endorse transaction", [
+        errors.ErrorDetail("localhost:11051", "RegulatorMSP",
+                           "error in simulation: failed to execute transaction ab: could not "
+                           "launch chaincode lease_1:cd: connection refused")]),
+     503, "CHAINCODE_UNAVAILABLE"),
+    (errors.EndorseError(grpc.StatusCode.FAILED_PRECONDITION,
+                         "no combination of peers can be derived which satisfy the endorsement "
+                         "policy: no peer combination can satisfy the endorsement policy"),
+     503, "ENDORSERS_UNAVAILABLE"),
+    (errors.EndorseError(grpc.StatusCode.ABORTED, "failed to collect enough transaction "
+                         "endorsements, see attached details for more info", [
+                             errors.ErrorDetail("localhost:9051", "GridMSP",
+                                                "rpc error: code = Unavailable desc = "
+                                                "connection refused")]),
+     503, "ENDORSERS_UNAVAILABLE"),
 ])
-def test_fabric_failures(client, network, as_role, failure, status, code):
+def test_endorsement_failures(client, network, as_role, failure, status, code):
     def fail(args):
         raise failure
     network.on("lease", "ActivateLease", fail)
+    assert_error_shape(client.post("/api/v1/leases/l-1/activate", headers=as_role("writer")),
+                       status, code)
+    assert network.ordered == []
+
+
+@pytest.mark.parametrize("refusal", [grpc.StatusCode.FAILED_PRECONDITION,
+                                     grpc.StatusCode.ABORTED])
+def test_ordering_refusal_is_409(client, network, as_role, refusal):
+    network.broadcasts = [errors.SubmitError(refusal, "bad")]
     error = assert_error_shape(client.post("/api/v1/leases/l-1/activate",
-                                           headers=as_role("writer")), status, code)
-    if status == 504:
-        assert error["details"]["transaction_id"] == "ab"
+                                           headers=as_role("writer")), 409, "SUBMIT_FAILED")
+    assert len(error["details"]["transaction_id"]) == 64
+
+
+@pytest.mark.parametrize("unconfirmed", [grpc.StatusCode.UNAVAILABLE,
+                                         grpc.StatusCode.DEADLINE_EXCEEDED])
+def test_unconfirmed_ordering_is_decided_by_the_commit(client, network, as_role, unconfirmed):
+    """The orderer may have taken it: never refused on the spot, nor written twice."""
+    network.broadcasts = [errors.SubmitError(unconfirmed, "no orderer answered")]
+    response = client.post("/api/v1/leases/l-1/activate", headers=as_role("writer"))
+    assert response.status_code == 200
+    assert network.ordered == [response.get_json()["transaction_id"]]
+
+
+def test_commit_never_seen_is_504(client, network, as_role):
+    network.broadcasts = [LOST] * 1000
+    error = assert_error_shape(client.post("/api/v1/leases/l-1/activate",
+                                           headers=as_role("writer")), 504,
+                               "COMMIT_STATUS_UNKNOWN")
+    assert error["details"]["transaction_id"] == network.ordered[0]
+
+
+def test_committed_invalid_is_409(client, network, as_role):
+    network.validation = ["ENDORSEMENT_POLICY_FAILURE"]
+    error = assert_error_shape(client.post("/api/v1/leases/l-1/activate",
+                                           headers=as_role("writer")), 409,
+                               "TRANSACTION_INVALID")
+    [tx_id] = network.ordered
+    assert error["details"] == {"transaction_id": tx_id,
+                                "validation_code": "ENDORSEMENT_POLICY_FAILURE",
+                                "block_number": network.statuses[tx_id][1]}
 
 
 def test_evaluate_failure_without_code(client, network, as_role):

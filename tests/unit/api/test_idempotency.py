@@ -85,17 +85,6 @@ def test_retryable_errors_release_the_key(client, network, as_role):
     assert "Idempotent-Replayed" not in response.headers
 
 
-def test_unknown_outcome_is_remembered(client, network, as_role):
-    def lost(args):
-        raise errors.CommitStatusError(grpc.StatusCode.DEADLINE_EXCEEDED, "slow",
-                                       transaction_id="cd" * 32)
-    network.on("lease", "RegisterProject", lost)
-    assert register(client, as_role, "k1").status_code == 504
-    network.on("lease", "RegisterProject", lambda args: {})
-    assert register(client, as_role, "k1").status_code == 504  # no second submission
-    assert len(network.submits()) == 1
-
-
 def test_bugs_release_the_key(client, network, as_role):
     def bug(args):
         raise RuntimeError("defect")

@@ -2,6 +2,8 @@
 at most once: from the attempt the dead holder recorded before it sent it for ordering."""
 
 import datetime as dt
+import socket
+import subprocess
 import threading
 
 import pytest
@@ -61,6 +63,41 @@ def test_stale_key_whose_write_committed_answers_with_that_write(
                                    "result": CREATED}
     assert len(network.submits()) == 1 and network.ordered == [tx_id]
     assert register(client, as_role).get_data() == response.get_data()  # and remembered
+
+
+def hold_by(app, holder, key="k1"):
+    engine = app.extensions["carbonlease"].idempotency._engine
+    t = db.idempotency_records
+    with engine.begin() as conn:
+        conn.execute(t.update().where(t.c.idempotency_key == key).values(holder=holder))
+
+
+def ended_process() -> str:
+    """The holder record of a gateway process that has exited, on this host."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return f"{socket.gethostname()}/{process.pid}/1"
+
+
+def test_key_whose_holder_process_is_gone_is_taken_over_at_once(
+        app, client, network, as_role, crash):
+    crash("after ordering")
+    [tx_id] = network.ordered
+    hold_by(app, ended_process())  # the killed gateway worker; no waiting for staleness
+    response = register(client, as_role)
+    assert response.status_code == 201
+    assert response.get_json()["transaction_id"] == tx_id
+    assert len(network.submits()) == 1 and network.ordered == [tx_id]
+
+
+def test_key_held_by_a_live_process_or_on_another_host_waits_for_staleness(
+        app, client, network, as_role, crash):
+    crash("after ordering")
+    assert register(client, as_role).status_code == 409  # held by this (live) process
+    hold_by(app, "another-host/1/1")
+    assert register(client, as_role).status_code == 409
+    age(app)
+    assert register(client, as_role).status_code == 201
 
 
 def test_stale_key_whose_write_is_invalid_writes_again(app, client, network, as_role, crash):

@@ -1,4 +1,4 @@
-"""The credential CLI."""
+"""The credential CLI, and the read model's reset."""
 
 import json
 import os
@@ -9,6 +9,10 @@ from click.testing import CliRunner
 from gateway.api.auth import CredentialStore
 from gateway.api.db import make_engine
 from gateway.api.manage import cli
+from gateway.api.readmodel import ReadModel, store
+from gateway.api.readmodel.follower import apply
+
+from .golden import events
 
 
 def run(url, *args):
@@ -71,3 +75,24 @@ def test_purge_idempotency(tmp_path):
     assert store.claim("k", "old", "f") == Claim("k", "old", 1)  # the key is free again
     result = run(url, "purge-idempotency", "--older-than-hours", "1")
     assert result.exit_code == 0 and "removed 0" in result.output
+
+
+def test_reset_read_model_only_while_no_follower_listens(tmp_path):
+    url = f"sqlite:///{tmp_path}/g.db"
+    read_model = ReadModel(make_engine(url))
+    for event in events("lease"):
+        apply(read_model, "lease", event)
+    read_model.record_dead_letter("emission", events("emission")[0], "kept for the test")
+    read_model.beat("lease", channel_height=20, every_s=60, pid=1)
+    refused = run(url, "reset-read-model")
+    assert refused.exit_code != 0 and "listening (lease)" in refused.output
+    assert read_model.checkpoint("lease") is not None
+
+    with make_engine(url).begin() as conn:  # the follower stopped long ago
+        conn.execute(store.heartbeats.delete())
+    reset = run(url, "reset-read-model")
+    assert reset.exit_code == 0, reset.output
+    chaincodes = read_model.status(channel_height=None)["chaincodes"]
+    assert [(c["block_number"], c["dead_letter_count"]) for c in chaincodes] == [
+        (None, 0), (None, 0)]
+    assert read_model.projects(page_size=10, bookmark=None).records == []

@@ -33,6 +33,7 @@ ROUTES = {
     ("get", "/api/v1/transactions/{transaction_id}"),
     ("get", "/api/v1/read/projects"), ("get", "/api/v1/read/emission-reports"),
     ("get", "/api/v1/read/leases"), ("get", "/api/v1/read/status"),
+    ("get", "/api/v1/read/dead-letters"),
 }
 
 

@@ -1,22 +1,15 @@
 """Writes answer after commit; MVCC conflicts are endorsed and submitted again, boundedly."""
 
-from gateway.fabricgw import errors
 
-
-def conflicting(times, code="MVCC_READ_CONFLICT"):
-    """A handler failing the commit ``times`` times, then succeeding."""
-    state = {"left": times}
-
-    def handler(args):
-        if state["left"] > 0:
-            state["left"] -= 1
-            raise errors.CommitError("ab" * 32, code, 7)
-        return {"lease_id": args[0], "status": "active"}
-    return handler
+def conflicting(network, times, code="MVCC_READ_CONFLICT"):
+    """The next ``times`` transactions commit as ``code`` (in a block, as on Fabric: the
+    endorsement succeeds); later ones are valid."""
+    network.validation = [code] * times
+    network.on("lease", "ActivateLease", lambda args: {"lease_id": args[0], "status": "active"})
 
 
 def test_conflicts_are_retried_to_success(app, client, network, as_role):
-    network.on("lease", "ActivateLease", conflicting(2))
+    conflicting(network, 2)
     response = client.post("/api/v1/leases/l-1/activate", headers=as_role("writer"))
     assert response.status_code == 200
     assert response.get_json()["result"] == {"lease_id": "l-1", "status": "active"}
@@ -26,13 +19,13 @@ def test_conflicts_are_retried_to_success(app, client, network, as_role):
 
 
 def test_phantom_reads_are_retried_too(client, network, as_role):
-    network.on("lease", "ActivateLease", conflicting(1, "PHANTOM_READ_CONFLICT"))
+    conflicting(network, 1, "PHANTOM_READ_CONFLICT")
     assert client.post("/api/v1/leases/l-1/activate",
                        headers=as_role("writer")).status_code == 200
 
 
 def test_retries_are_bounded(client, network, as_role):
-    network.on("lease", "ActivateLease", conflicting(100))
+    conflicting(network, 100)
     response = client.post("/api/v1/leases/l-1/activate", headers=as_role("writer"))
     assert response.status_code == 409
     error = response.get_json()["error"]
@@ -42,7 +35,7 @@ def test_retries_are_bounded(client, network, as_role):
 
 
 def test_other_validation_failures_are_not_retried(client, network, as_role):
-    network.on("lease", "ActivateLease", conflicting(1, "ENDORSEMENT_POLICY_FAILURE"))
+    conflicting(network, 1, "ENDORSEMENT_POLICY_FAILURE")
     response = client.post("/api/v1/leases/l-1/activate", headers=as_role("writer"))
     assert response.status_code == 409
     assert len(network.submits()) == 1

@@ -1,5 +1,7 @@
 """An in-process Gateway + Deliver service that records requests and checks their signatures."""
 
+import threading
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -50,11 +52,20 @@ def abort_with_details(context, code, message, details):
 
 
 class FakePeer(gateway_pb2_grpc.GatewayServicer, events_pb2_grpc.DeliverServicer):
+    """Fails each call at the stage Fabric does: ``endorse_error`` at Endorse, ``submit_error``
+    at Submit (nothing ordered), ``lose_broadcasts`` Submits accepted but never committed (an
+    orderer that crashed); CommitStatus waits, as the peer does, until the transaction is
+    committed (then answers ``validation_code``) or the call's deadline passes."""
+
     def __init__(self):
         self.requests = []
         self.result = b"result"
         self.validation_code = transaction_pb2.VALID
         self.endorse_error = None  # (code, message, [(address, msp_id, message)])
+        self.submit_error = None  # (code, message, [(address, msp_id, message)])
+        self.lose_broadcasts = 0
+        self.committed = set()
+        self._commits = threading.Condition()
         self.chaincode_events = []  # ChaincodeEventsResponse list to stream
         self.blocks = []  # DeliverResponse list to stream
         self.channel = None
@@ -86,12 +97,24 @@ class FakePeer(gateway_pb2_grpc.GatewayServicer, events_pb2_grpc.DeliverServicer
         env = request.prepared_transaction
         if not env.signature:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "prepared transaction must be signed")
+        if self.submit_error:
+            abort_with_details(context, *self.submit_error)
+        with self._commits:
+            if self.lose_broadcasts:
+                self.lose_broadcasts -= 1
+            else:
+                self.committed.add(request.transaction_id)
+                self._commits.notify_all()
         return gateway_pb2.SubmitResponse()
 
     def CommitStatus(self, request, context):
         self.requests.append(request)
         inner = gateway_pb2.CommitStatusRequest.FromString(request.request)
         verify(inner.identity, request.request, request.signature)
+        with self._commits:
+            if not self._commits.wait_for(lambda: inner.transaction_id in self.committed,
+                                          context.time_remaining()):
+                context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "context deadline exceeded")
         return gateway_pb2.CommitStatusResponse(result=self.validation_code, block_number=7)
 
     def ChaincodeEvents(self, request, context):

@@ -78,6 +78,32 @@ def test_offline_signing_of_every_step(gw, fake_peer, p256):
     assert commit.get_status().successful
 
 
+def test_submit_error_is_raised_at_submit_and_nothing_commits(contract, fake_peer):
+    fake_peer.submit_error = (grpc.StatusCode.ABORTED, "received unsuccessful response from orderer",
+                              [("orderer0:7050", "LessorMSP", "status=BAD_REQUEST")])
+    tx = contract.new_proposal("RegisterProject", arguments=["{}"]).endorse()
+    with pytest.raises(errors.SubmitError) as info:
+        tx.submit()
+    assert info.value.transaction_id == tx.transaction_id
+    assert info.value.details[0].address == "orderer0:7050"
+    assert fake_peer.committed == set()
+
+
+def test_lost_broadcast_sent_again_is_the_same_signed_envelope(contract, fake_peer):
+    fake_peer.lose_broadcasts = 1
+    tx = contract.new_proposal("RegisterProject", arguments=["{}"]).endorse()
+    tx.sign()
+    stored = tx.bytes()
+    commit = tx.submit()
+    with pytest.raises(errors.CommitStatusError) as info:
+        commit.get_status(timeout=0.3)  # waits for a commit that never comes
+    assert info.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert tx.submit().get_status().successful
+    first, second = [r for r in fake_peer.requests if isinstance(r, gateway_pb2.SubmitRequest)]
+    assert first.prepared_transaction == second.prepared_transaction
+    assert tx.bytes() == stored  # what was stored before the first submit is what was sent
+
+
 def test_endorse_error_carries_status_and_peer_details(contract, fake_peer):
     fake_peer.endorse_error = (grpc.StatusCode.ABORTED, "failed to endorse transaction, see attached details", [
         ("peer0.lessor:7051", "LessorMSP", "chaincode response 500, FORBIDDEN: only LessorMSP may register"),

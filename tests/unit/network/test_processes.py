@@ -65,3 +65,37 @@ def test_ensure_names_a_taken_port(tmp_path):
         with pytest.raises(processes.ProcessError, match=f"port {port} \\(node listen\\)"):
             processes.ensure(layout, "node", ["sleep", "30"], {}, {"listen": port})
     assert processes.running_pid(layout, "node") is None
+
+
+def test_leftovers_of_a_dead_leader_are_stopped_before_a_restart(tmp_path):
+    """A gunicorn master SIGKILLed leaves its worker serving on the port: up stops the
+    worker (a member of the dead process's group) before starting the process again."""
+    layout = config.Layout(tmp_path)
+    child_file = tmp_path / "child.pid"
+    argv = ["sh", "-c", f"sleep 300 & echo $! > {child_file}; exec sleep 300"]
+    leader = processes.start(layout, "master", argv, dict(os.environ))
+    processes.wait_for(lambda: child_file.exists() and child_file.read_text().strip(),
+                       "child started", 10)
+    worker = int(child_file.read_text())
+    os.kill(leader, 9)
+    os.waitpid(leader, 0)
+    assert processes._start_time(worker) is not None  # the worker outlives its master
+    try:
+        assert processes.ensure(layout, "master", argv, {}, {}) == "started"
+        assert worker not in processes._live_members(leader)
+        assert processes.running_pid(layout, "master") not in (None, leader)
+    finally:
+        processes.stop(layout, "master")
+        if processes._live_members(leader):
+            os.kill(worker, 9)
+
+
+def test_leftovers_are_left_alone_when_the_pid_is_another_programs(tmp_path):
+    layout = config.Layout(tmp_path)
+    other = processes.start(layout, "other", ["sleep", "30"], dict(os.environ))
+    try:
+        layout.pid_file("gone").write_text(json.dumps({"pid": other, "start_time": "1"}))
+        assert not processes.stop_leftovers(layout, "gone")
+        assert processes.running_pid(layout, "other") == other
+    finally:
+        processes.stop(layout, "other")

@@ -1,0 +1,230 @@
+"""The read model's follower: the process that feeds the read model from the org's peer.
+
+    python -m gateway.api.readmodel.follower
+
+reads the same ``CARBONLEASE_*`` environment as the web app (Fabric connection, database; see
+``gateway.api.config``) and runs until SIGTERM or SIGINT. ``scripts/up`` runs one per gateway
+org next to its gunicorn, so the web app starts no threads and may run several workers.
+
+One thread per chaincode follows its events: it resumes from the database checkpoint (block 0
+when there is none), applies each event as it arrives, and when the stream breaks (peer
+restart, network, database busy) opens it again from the checkpoint after a randomised
+exponential backoff. An event that cannot be applied (see ``projections``) becomes a dead
+letter in the same transaction that moves the checkpoint past it, so one odd write can never
+hold the read model back, nor the later events of its own block.
+
+Every few seconds the main thread asks the peer for the channel height and, for each chaincode
+whose stream is open and keeping up, writes a heartbeat; the web app shows ``listening`` from
+its age. On SIGTERM the streams are closed (each checkpoint is durable already) and it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from typing import Callable
+
+import sqlalchemy as sa
+
+from .. import db
+from ..config import Config
+from ..ledger import Ledger, connect_to_fabric
+from . import projections
+from .store import CHAINCODES, Checkpoint, ReadModel, printable
+
+log = logging.getLogger(__name__)
+
+APPLIED, REPEATED, DEAD_LETTER = "applied", "repeated", "dead letter"
+
+# open_events(chaincode, checkpoint or None) -> closeable iterator of chaincode events
+OpenEvents = Callable[[str, "Checkpoint | None"], object]
+
+
+def apply(read_model: ReadModel, chaincode: str, event) -> str:
+    """Record one event: its rows, or a dead letter when it cannot be applied; either way the
+    checkpoint moves past it. Returns APPLIED, DEAD_LETTER or REPEATED (recorded before).
+    Raises only for failures of the database itself (locked, gone), which a retry may cure."""
+    try:
+        changes = projections.changes_of(chaincode, event)
+        return APPLIED if read_model.record(chaincode, event, changes) else REPEATED
+    except projections.Unprojectable as err:
+        reason = str(err)
+    except UnicodeError as err:  # the driver cannot encode a value (SQLite: a surrogate)
+        reason = f"the database refused the rows: {type(err).__name__}: {err}"
+    except sa.exc.StatementError as err:
+        if not _refuses_the_event(err):
+            raise
+        reason = f"the database refused the rows: {type(err.orig).__name__}: {err.orig}"
+    if not read_model.record_dead_letter(chaincode, event, reason):
+        return REPEATED
+    log.warning("read model %s: block %d transaction %s (%s) kept as a dead letter: %s",
+                chaincode, event.block_number, event.transaction_id,
+                printable(event.event_name, 200), printable(reason, 500))
+    return DEAD_LETTER
+
+
+def _refuses_the_event(err: sa.exc.StatementError) -> bool:
+    """A constraint or value the database refuses for this event's rows, as opposed to the
+    database failing (locked, disk, connection), which must be retried, never skipped.
+    A StatementError that is no DBAPIError was raised binding the values (e.g. text SQLite
+    cannot encode)."""
+    return isinstance(err, (sa.exc.IntegrityError, sa.exc.DataError)) \
+        or not isinstance(err, sa.exc.DBAPIError)
+
+
+class Follower:
+    """Follows one chaincode's events into the read model on a thread of its own."""
+
+    def __init__(self, read_model: ReadModel, open_events: OpenEvents, chaincode: str, *,
+                 first_backoff_s: float = 0.5, max_backoff_s: float = 30.0):
+        self.chaincode = chaincode
+        self._read_model = read_model
+        self._open_events = open_events
+        self._first_backoff = first_backoff_s
+        self._max_backoff = max_backoff_s
+        self._backoff = first_backoff_s
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._events = None
+        self._waiting = False  # blocked for the peer's next event on an open stream
+        self._recorded_at = float("-inf")  # monotonic time the last event was recorded
+        self._thread = threading.Thread(target=self._run, name=f"read-model-{chaincode}",
+                                        daemon=True)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def keeping_up(self, within_s: float) -> bool:
+        """The stream is open and the follower is either waiting for the peer's next event
+        (it has applied all the peer sent) or recorded one within the last ``within_s``."""
+        with self._lock:
+            streaming = self._events is not None
+        return streaming and (self._waiting
+                              or time.monotonic() - self._recorded_at <= within_s)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        with self._lock:
+            events = self._events
+        if events is not None:
+            events.close()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._follow()
+                reason = "the event stream ended"
+            except Exception as err:  # noqa: BLE001 - the thread must outlive any failure
+                reason = f"{type(err).__name__}: {err}"
+            if self._stopping.is_set():
+                break
+            delay = self._backoff * random.uniform(0.5, 1.0)
+            self._backoff = min(self._backoff * 2, self._max_backoff)
+            log.warning("read model %s: %s; reconnecting in %.1f s", self.chaincode,
+                        printable(reason, 500), delay)
+            try:
+                self._read_model.count_reconnect(self.chaincode)
+            except sa.exc.DBAPIError as err:
+                log.warning("read model %s: cannot count the reconnect: %s", self.chaincode, err)
+            self._stopping.wait(delay)
+        log.info("read model %s: stopped", self.chaincode)
+
+    def _follow(self) -> None:
+        checkpoint = self._read_model.checkpoint(self.chaincode)
+        if checkpoint is None:
+            log.info("read model %s: no checkpoint, reading events from block 0",
+                     self.chaincode)
+        else:
+            log.info("read model %s: resuming in block %d after transaction %s",
+                     self.chaincode, checkpoint.block_number, checkpoint.transaction_id)
+        events = self._open_events(self.chaincode, checkpoint)
+        with self._lock:
+            # stop() may have run while the stream was being opened.
+            if self._stopping.is_set():
+                events.close()
+                return
+            self._events = events
+        try:
+            stream = iter(events)
+            while True:
+                self._waiting = True
+                try:
+                    event = next(stream)
+                except StopIteration:
+                    return
+                finally:
+                    self._waiting = False
+                apply(self._read_model, self.chaincode, event)
+                self._recorded_at = time.monotonic()
+                self._backoff = self._first_backoff
+        finally:
+            with self._lock:
+                self._events = None
+            events.close()
+
+
+def run(config: Config, stop: threading.Event, *, connect=connect_to_fabric,
+        first_backoff_s: float = 0.5) -> None:
+    """Follow every chaincode into ``config``'s database until ``stop`` is set."""
+    read_model = ReadModel(db.make_engine(config.database_url))
+    ledger = Ledger(config.fabric, connect=connect)
+    followers = [Follower(read_model, ledger.chaincode_events, chaincode,
+                          first_backoff_s=first_backoff_s) for chaincode in CHAINCODES]
+    every = config.follower_heartbeat_s
+    for follower in followers:
+        follower.start()
+    try:
+        while not stop.is_set():
+            heartbeat(read_model, ledger, followers, every)
+            stop.wait(every)
+    finally:
+        for follower in followers:
+            follower.stop()
+
+
+def heartbeat(read_model: ReadModel, ledger: Ledger, followers: list[Follower],
+          every: float) -> None:
+    # A peer that does not answer is no peer to keep up with.
+    height = ledger.height_if_reachable()
+    if height is None:
+        return
+    for follower in followers:
+        if follower.keeping_up(every):
+            try:
+                read_model.beat(follower.chaincode, channel_height=height, every_s=every,
+                                pid=os.getpid())
+            except sa.exc.DBAPIError as err:
+                log.warning("read model %s: cannot write the heartbeat: %s",
+                            follower.chaincode, err)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s [%(name)s] %(levelname)s %(message)s")
+    config = Config.from_env()
+    if config.fabric is None:
+        log.error("no Fabric connection configured (CARBONLEASE_MSP_ID, "
+                  "CARBONLEASE_PEER_ENDPOINT, CARBONLEASE_PEER_TLS_CA): nothing to follow")
+        return 2
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    log.info("read model follower of %s started (pid %d)", config.fabric.msp_id, os.getpid())
+    run(config, stop)
+    log.info("read model follower stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

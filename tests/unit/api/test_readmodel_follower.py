@@ -1,0 +1,282 @@
+"""The read-model follower: one stream per chaincode that starts from the checkpoint, moves past
+events it cannot apply, reconnects after a broken stream or a database failure, stops by
+closing the stream; its heartbeat (what ``listening`` means); and the process itself."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from fabric_protos.common import ledger_pb2
+
+from gateway.api import create_app
+from gateway.api.config import Config
+from gateway.api.readmodel import Checkpoint, ReadModel, store
+from gateway.api.readmodel.follower import Follower, heartbeat, run
+from gateway.fabricgw import errors
+
+from . import golden
+from .conftest import SETTINGS
+from .fakes import EventSource, FakeNetwork
+from .golden import event
+from .test_readmodel import POISON, engine, project, read_model, rows  # noqa: F401 - fixtures
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def eventually(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def source():
+    return EventSource()
+
+
+@pytest.fixture
+def follow(read_model, source):
+    started = []
+
+    def start(chaincode="lease"):
+        follower = Follower(read_model, source, chaincode, first_backoff_s=0.01)
+        follower.start()
+        started.append(follower)
+        return follower
+    yield start
+    for follower in started:
+        follower.stop()
+
+
+def at_block(read_model, chaincode, block):
+    return lambda: (read_model.checkpoint(chaincode) or Checkpoint(-1, "")).block_number == block
+
+
+def test_starts_from_block_0_then_resumes_after_the_last_recorded_event(read_model, source,
+                                                                        follow):
+    follow()
+    first = source.stream("lease", 1)
+    first.push(*golden.events("lease", until="partner registers a project"))
+    eventually(at_block(read_model, "lease", 3))
+    last = read_model.checkpoint("lease")
+    first.break_with(errors.GatewayError(grpc.StatusCode.UNAVAILABLE, "peer restarted"))
+    second = source.stream("lease", 2)
+    assert source.requests == [("lease", None), ("lease", last)]
+    second.push(event(5, "ProjectRegistered", project("p-3")))
+    eventually(at_block(read_model, "lease", 5))
+    assert first.closed.is_set()
+    assert read_model.status(None)["chaincodes"][1]["reconnects"] == 1
+
+
+def test_a_poison_event_is_passed_not_retried(read_model, source, follow, engine):
+    """issue 12: one event the read model cannot apply used to be retried for ever."""
+    follow()
+    stream = source.stream("lease", 1)
+    poison = event(7, "ProjectRegistered", POISON["lone surrogate"][0])
+    stream.push(event(7, "ProjectRegistered", project("p-1")), poison,
+                event(7, "ProjectRegistered", project("p-2")),
+                event(8, "ProjectRegistered", project("p-3")))
+    eventually(at_block(read_model, "lease", 8))
+    assert [r["project_id"] for r in rows(engine, store.projects)] == ["p-1", "p-2", "p-3"]
+    assert [d["transaction_id"] for d in rows(engine, store.dead_letters)] == [
+        poison.transaction_id]
+    assert len(source.requests) == 1  # never reconnected
+
+
+def test_a_database_failure_is_retried_not_skipped(read_model, source, follow, engine,
+                                                   monkeypatch):
+    record = ReadModel.record
+    failures = []
+
+    def locked_once(self, chaincode, e, changes):
+        if not failures:
+            failures.append(e)
+            raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+        return record(self, chaincode, e, changes)
+
+    monkeypatch.setattr(ReadModel, "record", locked_once)
+    follow()
+    source.stream("lease", 1).push(event(3, "ProjectRegistered", project("p-1")))
+    # The follower reopens from the unchanged checkpoint: the peer sends the event again.
+    again = source.stream("lease", 2)
+    assert source.requests[1] == ("lease", None)
+    again.push(failures[0])
+    eventually(at_block(read_model, "lease", 3))
+    assert rows(engine, store.dead_letters) == []
+
+
+def test_stop_closes_the_stream_and_ends_the_thread(source, follow):
+    follower = follow()
+    stream = source.stream("lease", 1)
+    follower.stop()
+    assert stream.closed.is_set() and not follower.running
+
+
+def test_keeping_up_means_an_open_stream_and_no_event_stuck(read_model, source, follow,
+                                                            monkeypatch):
+    follower = follow()
+    stream = source.stream("lease", 1)
+    eventually(lambda: follower.keeping_up(0))  # waiting for the peer's next event
+    stuck = threading.Event()
+    record = ReadModel.record
+
+    def slow(self, *args):
+        stuck.wait(10)
+        return record(self, *args)
+
+    monkeypatch.setattr(ReadModel, "record", slow)
+    stream.push(event(3, "ProjectRegistered", project("p-1")))
+    eventually(lambda: not follower.keeping_up(0))  # an event in hand for longer than 0 s
+    stuck.set()
+    eventually(lambda: follower.keeping_up(0))
+    follower.stop()
+    assert not follower.keeping_up(60)
+
+
+class StubLedger:
+    def __init__(self, height):
+        self.height = height
+
+    def height_if_reachable(self):
+        return self.height
+
+
+class StubFollower:
+    def __init__(self, chaincode, keeping_up):
+        self.chaincode = chaincode
+        self._keeping_up = keeping_up
+
+    def keeping_up(self, within_s):
+        return self._keeping_up
+
+
+def test_heartbeat_only_for_followers_keeping_up_with_a_peer_that_answers(read_model):
+    followers = [StubFollower("emission", False), StubFollower("lease", True)]
+    heartbeat(read_model, StubLedger(None), followers, 5.0)
+    assert [c["heartbeat_at"] for c in read_model.status(None)["chaincodes"]] == [None, None]
+    heartbeat(read_model, StubLedger(42), followers, 5.0)
+    emission, lease = read_model.status(None)["chaincodes"]
+    assert (emission["listening"], lease["listening"]) == (False, True)
+    assert (lease["heartbeat_channel_height"], lease["follower_pid"]) == (42, os.getpid())
+    beat = lease["heartbeat_at"]
+    later = read_model.status(None, now=beat + dt.timedelta(seconds=15))["chaincodes"][1]
+    assert later["listening"] is True
+    stale = read_model.status(None, now=beat + dt.timedelta(seconds=15.1))["chaincodes"][1]
+    assert stale["listening"] is False
+
+
+# --- the follower process ---------------------------------------------------------------------
+
+def test_run_follows_both_chaincodes_into_the_read_routes(tmp_path):
+    network = FakeNetwork()
+    network.on("qscc", "GetChainInfo",
+               lambda args: ledger_pb2.BlockchainInfo(height=30).SerializeToString())
+    config = Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/g.db",
+                    follower_heartbeat_s=0.05)
+    stop = threading.Event()
+    follower = threading.Thread(target=run, args=(config, stop),
+                                kwargs={"connect": lambda settings: network})
+    follower.start()
+    app = create_app(config, connect=lambda settings: network)
+    services = app.extensions["carbonlease"]
+    headers = {"Authorization": f"Bearer {services.credentials.create('r', 'reader').key}"}
+    client = app.test_client()
+    try:
+        network.events.stream("lease").push(*golden.events("lease"))
+        network.events.stream("emission").push(
+            *golden.events("emission"),
+            event(40, "ReportSubmitted", b'{"report_id":"\\udfff"}', chaincode="emission"))
+        last_lease_block = golden.events("lease")[-1].block_number
+        eventually(lambda: client.get("/api/v1/read/emission-reports",
+                                      headers=headers).get_json()["as_of_block"] == 40
+                   and client.get("/api/v1/read/leases", headers=headers)
+                   .get_json()["as_of_block"] == last_lease_block)
+        projects = client.get("/api/v1/read/projects", headers=headers).get_json()
+        assert [p["project_id"] for p in projects["records"]] == ["P1", "P2"]
+        # The chaincode names come from the settings; no checkpoint yet: from block 0.
+        assert sorted(network.event_requests) == [("emission", 0, None), ("lease", 0, None)]
+
+        def listening():
+            status = client.get("/api/v1/read/status", headers=headers).get_json()
+            return [c["listening"] for c in status["chaincodes"]] == [True, True]
+        eventually(listening)
+        status = client.get("/api/v1/read/status", headers=headers).get_json()
+        assert status["channel_height"] == 30
+        assert {c["chaincode"]: (c["block_number"], c["dead_letter_count"])
+                for c in status["chaincodes"]} == {
+            "emission": (40, 1), "lease": (last_lease_block, 0)}
+        metrics = client.get("/metrics").get_data(as_text=True)
+        assert 'carbonlease_read_model_listening{chaincode="lease"} 1.0' in metrics
+        assert 'carbonlease_read_model_dead_letters{chaincode="emission"} 1.0' in metrics
+    finally:
+        stop.set()
+        follower.join(10)
+    assert not follower.is_alive()
+    assert network.events.stream("lease").closed.is_set()
+
+
+def test_no_follower_in_the_web_app(app, network):
+    status = app.extensions["carbonlease"].read_model.status(channel_height=None)
+    assert [c["listening"] for c in status["chaincodes"]] == [False, False]
+    assert network.event_requests == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("read-model-")]
+
+
+def test_status_without_a_reachable_peer_has_no_height(client, network, as_role):
+    def down(args):
+        raise errors.GatewayError(grpc.StatusCode.UNAVAILABLE, "connection refused")
+    network.on("qscc", "GetChainInfo", down)
+    status = client.get("/api/v1/read/status", headers=as_role("reader")).get_json()
+    empty = {"listening": False, "heartbeat_at": None, "heartbeat_channel_height": None,
+             "follower_pid": None, "reconnects": 0, "block_number": None,
+             "transaction_id": None, "dead_letter_count": 0, "latest_dead_letters": []}
+    assert status == {"channel_height": None, "chaincodes": [
+        {"chaincode": "emission", **empty}, {"chaincode": "lease", **empty}]}
+
+
+def test_heartbeat_interval_from_the_environment():
+    assert Config.from_env({}).follower_heartbeat_s == 5.0
+    assert Config.from_env({"CARBONLEASE_FOLLOWER_HEARTBEAT": "0.5"}).follower_heartbeat_s == 0.5
+
+
+def _process(tmp_path, **env):
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway.api.readmodel.follower"], cwd=REPO,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO),
+             "CARBONLEASE_DATABASE_URL": f"sqlite:///{tmp_path}/f.db", **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_the_process_stops_cleanly_on_sigterm(tmp_path):
+    # A peer that is not there: the follower keeps reconnecting until told to stop.
+    follower = _process(tmp_path, CARBONLEASE_MSP_ID="LessorMSP",
+                        CARBONLEASE_PEER_ENDPOINT="127.0.0.1:9",
+                        CARBONLEASE_PEER_TLS_CA=str(tmp_path / "missing-ca.pem"))
+    try:
+        eventually(lambda: (tmp_path / "f.db").exists())
+        assert follower.poll() is None
+        follower.send_signal(signal.SIGTERM)
+        output, _ = follower.communicate(timeout=20)
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+    assert follower.returncode == 0, output
+    assert "read model follower stopped" in output
+
+
+def test_the_process_refuses_to_start_without_fabric(tmp_path):
+    follower = _process(tmp_path)
+    output, _ = follower.communicate(timeout=20)
+    assert follower.returncode == 2
+    assert "nothing to follow" in output
