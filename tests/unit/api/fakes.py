@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime
 import hashlib
@@ -171,10 +170,9 @@ class FakeNetwork:
         return self
 
     def with_identity(self, identity, signer=None):
-        """The same network (shared calls, ledger, counters), signing as ``identity``."""
-        view = copy.copy(self)
-        view.identity = identity
-        return view
+        """The same network (shared calls, ledger, counters, and what a test sets on it
+        later), signing as ``identity``."""
+        return _IdentityView(self, identity)
 
     def get_contract(self, name):
         return FakeContract(self, name)
@@ -248,6 +246,21 @@ class FakeNetwork:
         """Endorsed writes (each a new transaction; re-submissions of one are in ``ordered``)."""
         return [c for c in self.calls
                 if c.kind == "submit" and (transaction is None or c.transaction == transaction)]
+
+
+class _IdentityView(FakeNetwork):
+    """A FakeNetwork whose state is its base's, read and written through, but its own
+    identity: what a test sets on the base (``broadcasts``, handlers) applies to it too."""
+
+    def __init__(self, base: FakeNetwork, identity: Identity):
+        object.__setattr__(self, "_base", base)
+        object.__setattr__(self, "identity", identity)
+
+    def __getattr__(self, name):
+        return getattr(self._base, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._base, name, value)
 
 
 class FakeEventStream:

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from gateway.api import db
 from gateway.api.manage import cli
 
-from .fakes import ORG_IDENTITY, certificate
+from .fakes import LOST, ORG_IDENTITY, certificate
 
 
 def _identity_dir(tmp_path, name="alice"):
@@ -36,6 +36,26 @@ def test_a_persons_key_signs_as_the_person_and_others_as_the_org(app, client, ne
     status = client.get(f"/api/v1/transactions/{by_org['transaction_id']}",
                         headers=as_role("reader")).get_json()
     assert status["creator"]["subject"] == "CN=User1@lessor.carbonlease.local"
+
+
+def test_a_persons_unknown_write_is_settled_later_as_that_person(app, client, network, tmp_path):
+    """The retry with the key sends the person's recorded transaction again: same envelope,
+    the person stays its creator, nothing endorsed afresh by the org."""
+    folder, cert = _identity_dir(tmp_path)
+    alice = app.extensions["carbonlease"].credentials.create("alice", "writer", str(folder)).key
+    network.on("lease", "ActivateLease", lambda args: {})
+    headers = {"Authorization": f"Bearer {alice}", "Idempotency-Key": "k1"}
+    network.broadcasts = [LOST] * 1000
+    first = client.post("/api/v1/leases/l-1/activate", headers=headers)
+    assert first.status_code == 504
+    tx_id = first.get_json()["error"]["details"]["transaction_id"]
+    network.broadcasts = []
+    retry = client.post("/api/v1/leases/l-1/activate", headers=headers)
+    assert retry.status_code == 200 and retry.get_json()["transaction_id"] == tx_id
+    [call] = network.submits()
+    assert call.signer.credentials == cert
+    assert len(set(network.envelopes)) == 1
+    assert network.creators[tx_id].credentials == cert
 
 
 def test_a_persons_reads_are_signed_as_the_person_too(app, client, network, tmp_path):
