@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import yaml
 
@@ -183,3 +184,30 @@ def current_config(fabric: Fabric, consortium: Consortium, org: Org) -> dict:
     decoded = json.loads(fabric.run("configtxlator", ["proto_decode", "--type", "common.Block",
                                                       "--input", str(block_path)]))
     return decoded["data"]["data"][0]["payload"]["data"]["config"]
+
+
+def update_envelope(fabric: Fabric, consortium: Consortium, current: dict, updated: dict,
+                    folder: Path) -> Path:
+    """An unsigned config-update envelope taking the channel from config ``current`` to
+    ``updated`` (both as JSON), written to ``folder``: the file signers pass along."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, doc in (("original", current), ("updated", updated)):
+        (folder / f"{name}.json").write_text(json.dumps(doc))
+        fabric.run("configtxlator", ["proto_encode", "--type", "common.Config", "--input",
+                                     str(folder / f"{name}.json"), "--output",
+                                     str(folder / f"{name}.pb")])
+    fabric.run("configtxlator", ["compute_update", "--channel_id", consortium.channel,
+                                 "--original", str(folder / "original.pb"),
+                                 "--updated", str(folder / "updated.pb"),
+                                 "--output", str(folder / "update.pb")])
+    update = json.loads(fabric.run("configtxlator", ["proto_decode", "--type",
+                                                     "common.ConfigUpdate", "--input",
+                                                     str(folder / "update.pb")]))
+    envelope = {"payload": {"header": {"channel_header": {"channel_id": consortium.channel,
+                                                          "type": 2}},
+                            "data": {"config_update": update}}}
+    (folder / "envelope.json").write_text(json.dumps(envelope))
+    envelope_pb = folder / "envelope.pb"
+    fabric.run("configtxlator", ["proto_encode", "--type", "common.Envelope", "--input",
+                                 str(folder / "envelope.json"), "--output", str(envelope_pb)])
+    return envelope_pb

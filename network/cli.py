@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import binaries, config, processes
+from . import binaries, ca, config, processes, revocation, users
 from .fabric import FabricCommandError
 from .network import Network
 from .orgs import AddOrgError, add_org as add_org_to_channel
@@ -38,8 +38,9 @@ def main(ctx, config_path, home, port_offset):
 
 @main.command()
 def build():
-    """Build (or find cached) Fabric binaries and print their folder."""
+    """Build (or find cached) the Fabric and Fabric CA binaries and print their folders."""
     click.echo(binaries.ensure_built())
+    click.echo(binaries.ensure_ca_built())
 
 
 @main.command()
@@ -76,7 +77,8 @@ def status(ctx, as_json):
                 mark = "ok  " if node["healthy"] else "DOWN"
                 extra = f" height {node['height']}" if node.get("height") else ""
                 click.echo(f"{mark} {node['name']:<34} {node['endpoint']}{extra}")
-        for name, items in (("chaincodes", report.get("chaincodes", [])),
+        for name, items in (("cas", report.get("cas", [])),
+                            ("chaincodes", report.get("chaincodes", [])),
                             ("gateways", report.get("gateways", [])),
                             ("followers", report.get("followers", []))):
             for item in items:
@@ -102,6 +104,24 @@ def add_org(ctx, msp_id, signers):
 
 
 @main.command()
+@click.argument("msp_id")
+@click.argument("name")
+@click.option("--role", default="writer", show_default=True,
+              type=click.Choice(["reader", "writer", "admin"]))
+@click.option("--revoke", is_flag=True,
+              help="Revoke NAME instead: at the CA, in the channel config (the org's CRL, "
+                   "signed by the org's admin) and its API key.")
+@click.pass_context
+def user(ctx, msp_id, name, role, revoke):
+    """Enroll a person or app NAME at MSP_ID's CA and bind a new API key of its gateway to
+    that identity; prints {"api_key", "enrollment_id", "subject", "cert", "key"}."""
+    if revoke:
+        click.echo(json.dumps(revocation.revoke_user(_network(ctx), msp_id, name)))
+    else:
+        click.echo(json.dumps(users.add_user(_network(ctx), msp_id, name, role)))
+
+
+@main.command()
 @click.argument("node")
 @click.option("-n", "--lines", default=100, show_default=True)
 @click.pass_context
@@ -120,6 +140,7 @@ def run() -> None:
     try:
         main(standalone_mode=True)
     except (config.ConfigError, processes.ProcessError, binaries.BuildError,
-            FabricCommandError, AddOrgError) as error:
+            FabricCommandError, AddOrgError, ca.CAError,
+            users.UserError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

@@ -70,6 +70,8 @@ class Org:
     joins_later: bool
     chaincode_servers: dict[str, int]
     gateway_port: int | None
+    ca_port: int
+    ca_operations_port: int
     peers: list[Peer] = dataclasses.field(default_factory=list)
     orderers: list[Orderer] = dataclasses.field(default_factory=list)
 
@@ -81,6 +83,10 @@ class Org:
     @property
     def anchor_peer(self) -> Peer:
         return self.peers[0]
+
+    @property
+    def ca_endpoint(self) -> str:
+        return f"{HOST}:{self.ca_port}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +161,8 @@ class Consortium:
                 claim(port, f"{cc} chaincode server of {org.msp_id}")
             if org.gateway_port:
                 claim(org.gateway_port, f"REST gateway of {org.msp_id}")
+            claim(org.ca_port, f"Fabric CA of {org.msp_id}")
+            claim(org.ca_operations_port, f"Fabric CA of {org.msp_id} (operations)")
         return used
 
 
@@ -194,6 +202,10 @@ def load(path: Path = DEFAULT_CONFIG, port_offset: int = 0) -> Consortium:
             chaincode_servers={k: int(v) + port_offset
                                for k, v in (raw_org.get("chaincode_servers") or {}).items()},
             gateway_port=int(gateway["port"]) + port_offset if "port" in gateway else None,
+            ca_port=int(_require(_require(raw_org, "ca", where), "port", f"{where}.ca"))
+            + port_offset,
+            ca_operations_port=int(_require(raw_org["ca"], "operations_port", f"{where}.ca"))
+            + port_offset,
         )
         for p in _require(raw_org, "peers", where):
             org.peers.append(Peer(org, p["name"], p["port"] + port_offset,
@@ -238,35 +250,54 @@ def load(path: Path = DEFAULT_CONFIG, port_offset: int = 0) -> Consortium:
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
-    """Where generated material lives under the run folder (one folder per network)."""
+    """Where generated material lives under the run folder (one folder per network).
+
+    Everything an org owns lies in its *site*, ``orgs/<domain>/``: its CA (database and keys),
+    its verifying MSP, its nodes' and users' keys, its nodes' ledgers and its gateway's
+    database. On one machine the sites are sibling folders; in production each is a host of
+    its own. What lies outside the sites is public or tool-level: channel artefacts, chaincode
+    packages, Fabric config templates, logs and pid records."""
 
     home: Path
 
     @property
-    def crypto(self) -> Path:
+    def sites(self) -> Path:
+        return self.home / "orgs"
+
+    def site(self, org: Org) -> Path:
+        return self._site_of_domain(org.domain)
+
+    def _site_of_domain(self, domain: str) -> Path:
+        return self.sites / domain
+
+    @property
+    def generator_era_crypto(self) -> Path:
+        """Where the key generator of earlier versions put every org's keys together."""
         return self.home / "crypto"
 
-    def org_dir(self, org: Org) -> Path:
-        return self.crypto / org.domain
+    def ca_home(self, org: Org) -> Path:
+        """The org's Fabric CA server: the identity CA here, its TLS CA in ``tlsca/``."""
+        return self.site(org) / "ca"
 
     def org_msp(self, org: Org) -> Path:
         """The org's verifying MSP (CA certs only), as it appears in the channel config."""
-        return self.org_dir(org) / "msp"
-
-    def ca_dir(self, org: Org, kind: str) -> Path:
-        return self.org_dir(org) / kind  # kind: "ca" (identities) or "tlsca"
+        return self.site(org) / "msp"
 
     def tls_ca_cert(self, org: Org) -> Path:
-        return self.ca_dir(org, "tlsca") / "cert.pem"
+        return self.org_msp(org) / "tlscacerts" / "tlsca.pem"
 
     def node_dir(self, org: Org, node_name: str) -> Path:
-        return self.org_dir(org) / "nodes" / node_name
+        return self.site(org) / "nodes" / node_name
 
     def user_dir(self, org: Org, user: str) -> Path:
-        return self.org_dir(org) / "users" / user
+        return self.site(org) / "users" / user
 
     def state_dir(self, node_id: str) -> Path:
-        return self.home / "nodes" / node_id
+        """A node's ledger and other data, in its org's site (a node id is name.domain)."""
+        return self._site_of_domain(node_id.split(".", 1)[1]) / "state" / node_id
+
+    def gateway_dir(self, org: Org) -> Path:
+        return self.site(org) / "gateway"
 
     def log_file(self, name: str) -> Path:
         return self.home / "logs" / f"{name}.log"

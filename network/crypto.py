@@ -1,29 +1,26 @@
-"""X.509 material for the consortium, laid out as Fabric MSP and TLS folders.
+"""An org's X.509 material, enrolled from its own Fabric CA into its own site and laid out as
+the Fabric MSP and TLS folders the rest of the tool reads.
 
-Each org gets two CAs (identities and TLS); its peers, orderers and users get certificates
-whose subject OU is their NodeOU role (peer, orderer, client, admin), so the channel policies
-can name roles. Written with `cryptography` instead of cryptogen because cryptogen cannot put
-a peer and an orderer under one org CA, and the design has one MSP per org running both.
-Every step keeps what already exists, so re-running is a no-op and nobody's identity changes.
+Each identity is registered at the org's identity CA with its NodeOU type (peer, orderer,
+admin, client), which Fabric CA writes as the certificate's OU, and at the org's TLS CA for a
+TLS certificate with the SANs localhost and 127.0.0.1, usable as server and as client
+certificate. Every key is made in the site by the enrolling client and never leaves it. Every
+step keeps what already exists, so re-running is a no-op and nobody's identity changes.
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
+import secrets
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
+from . import ca
 from .config import HOST, TLS_HOSTNAMES, Consortium, Layout, Org
+from .log import progress
 
-VALIDITY = datetime.timedelta(days=3650)
-CA_FILE = "cert.pem"
 KEY_FILE = "priv_sk"
-
 NODE_OU_CONFIG = """NodeOUs:
   Enable: true
   ClientOUIdentifier:
@@ -42,145 +39,107 @@ NODE_OU_CONFIG = """NodeOUs:
 
 ADMIN_USER = "Admin"
 CLIENT_USER = "User1"
+# Where an enrollment's secret waits between registration and enrollment, so a run that
+# failed in between enrolls with the secret the CA already holds.
+PENDING_SECRET = ".enrollment-secret"
 
 
-def _write(path: Path, data: bytes, private: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+def _copy(source: Path, target: Path, private: bool = False) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
     if private:
-        path.chmod(0o600)
+        ca.write_private(target, source.read_text())
+    else:
+        shutil.copyfile(source, target)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+class OrgEnrollment:
+    """Enrolls an org's identities from its CA into MSP folders in its site."""
 
-
-def _cert_pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-class CA:
-    """One certificate authority held as files: ``cert.pem`` and ``priv_sk`` in ``folder``."""
-
-    def __init__(self, folder: Path, common_name: str, organization: str):
-        self.folder = folder
-        cert_path, key_path = folder / CA_FILE, folder / KEY_FILE
-        if not cert_path.exists():
-            key = ec.generate_private_key(ec.SECP256R1())
-            name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-                              x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-            now = datetime.datetime.now(datetime.timezone.utc)
-            cert = (x509.CertificateBuilder()
-                    .subject_name(name).issuer_name(name)
-                    .public_key(key.public_key())
-                    .serial_number(x509.random_serial_number())
-                    .not_valid_before(now - datetime.timedelta(minutes=5))
-                    .not_valid_after(now + VALIDITY)
-                    .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                    .add_extension(x509.KeyUsage(True, False, True, False, False, True, True,
-                                                 False, False), critical=True)
-                    .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                                   critical=False)
-                    .sign(key, hashes.SHA256()))
-            _write(key_path, _key_pem(key), private=True)
-            _write(cert_path, _cert_pem(cert))
-        self.cert_pem = cert_path.read_bytes()
-        self.cert = x509.load_pem_x509_certificate(self.cert_pem)
-        self.key = serialization.load_pem_private_key(key_path.read_bytes(), None)
-
-    def issue(self, common_name: str, ou: str | None, tls: bool) -> tuple[bytes, bytes]:
-        """A new leaf certificate and key (PEM): a signing identity, or a TLS certificate
-        usable both as server and as client certificate on loopback."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN")]
-        if ou:
-            attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou))
-        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
-        now = datetime.datetime.now(datetime.timezone.utc)
-        builder = (x509.CertificateBuilder()
-                   .subject_name(x509.Name(attrs)).issuer_name(self.cert.subject)
-                   .public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + VALIDITY)
-                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                       self.cert.public_key()), critical=False)
-                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                                  critical=False))
-        if tls:
-            names = [x509.DNSName(common_name), *(x509.DNSName(h) for h in TLS_HOSTNAMES),
-                     x509.IPAddress(ipaddress.ip_address(HOST))]
-            builder = (builder
-                       .add_extension(x509.KeyUsage(True, False, True, False, False, False, False,
-                                                    False, False), critical=True)
-                       .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
-                                                             ExtendedKeyUsageOID.CLIENT_AUTH]),
-                                      critical=False)
-                       .add_extension(x509.SubjectAlternativeName(names), critical=False))
-        else:
-            builder = builder.add_extension(
-                x509.KeyUsage(True, False, False, False, False, False, False, False, False),
-                critical=True)
-        return _cert_pem(builder.sign(self.key, hashes.SHA256())), _key_pem(key)
-
-
-class OrgCrypto:
-    """The two CAs of an org and the MSP/TLS folders issued from them."""
-
-    def __init__(self, layout: Layout, org: Org):
-        self.layout = layout
-        self.org = org
-        self.ca = CA(layout.ca_dir(org, "ca"), f"ca.{org.domain}", org.domain)
-        self.tlsca = CA(layout.ca_dir(org, "tlsca"), f"tlsca.{org.domain}", org.domain)
+    def __init__(self, layout: Layout, ca_bin: Path, org: Org):
+        self.layout, self.org = layout, org
+        self.client = ca.CAClient(layout, ca_bin, org)
 
     def _msp_skeleton(self, msp: Path) -> None:
-        _write(msp / "cacerts" / "ca.pem", self.ca.cert_pem)
-        _write(msp / "tlscacerts" / "tlsca.pem", self.tlsca.cert_pem)
-        _write(msp / "config.yaml", NODE_OU_CONFIG.encode())
+        _copy(ca.root_cert(self.layout, self.org, ca.IDENTITY_CA), msp / "cacerts" / "ca.pem")
+        _copy(ca.root_cert(self.layout, self.org, ca.TLS_CA), msp / "tlscacerts" / "tlsca.pem")
+        (msp / "config.yaml").write_text(NODE_OU_CONFIG)
 
     def org_msp(self) -> Path:
+        """The org's verifying MSP: its two CA roots and NodeOU config, no key."""
         msp = self.layout.org_msp(self.org)
         if not (msp / "config.yaml").exists():
             self._msp_skeleton(msp)
         return msp
 
-    def identity(self, folder: Path, common_name: str, ou: str, tls_name: str) -> Path:
-        """An MSP folder ``folder/msp`` with a signing identity of role ``ou`` and a TLS
-        certificate in ``folder/tls`` (server.crt/server.key, ca.crt)."""
+    def _enrolled(self, kind: str, enrollment_id: str, id_type: str, folder: Path,
+                  tls_hosts: list[str] | None = None) -> Path:
+        """``folder/enroll`` holding a fresh enrollment of ``enrollment_id`` at CA ``kind``."""
+        ca.private_dir(folder)
+        pending = folder / PENDING_SECRET
+        if not pending.exists():
+            ca.write_private(pending, secrets.token_urlsafe(18))
+        secret = pending.read_text()
+        self.client.register(kind, enrollment_id, id_type, secret)
+        work = folder / "enroll"
+        shutil.rmtree(work, ignore_errors=True)
+        self.client.enroll(kind, enrollment_id, secret, work, tls_hosts)
+        return work
+
+    def _install(self, work: Path, cert: Path, key: Path) -> None:
+        """Move an enrollment's certificate and key to where Fabric and the tool read them."""
+        [key_file] = (work / "keystore").glob("*_sk")
+        _copy(key_file, key, private=True)
+        _copy(work / "signcerts" / "cert.pem", cert)
+
+    def identity(self, folder: Path, enrollment_id: str, id_type: str) -> Path:
+        """An MSP folder ``folder/msp`` with a signing identity of NodeOU ``id_type`` and a
+        TLS certificate in ``folder/tls`` (server.crt/server.key, ca.crt)."""
         msp = folder / "msp"
         if not (msp / "signcerts" / "cert.pem").exists():
-            cert, key = self.ca.issue(common_name, ou, tls=False)
+            work = self._enrolled(ca.IDENTITY_CA, enrollment_id, id_type, folder)
             self._msp_skeleton(msp)
-            _write(msp / "keystore" / KEY_FILE, key, private=True)
-            _write(msp / "signcerts" / "cert.pem", cert)
-        self.tls(folder / "tls", tls_name)
+            self._install(work, msp / "signcerts" / "cert.pem", msp / "keystore" / KEY_FILE)
+            shutil.rmtree(work)
+            (folder / PENDING_SECRET).unlink()
+        self.tls(folder / "tls", enrollment_id)
         return folder
 
-    def tls(self, folder: Path, common_name: str) -> Path:
+    def tls(self, folder: Path, enrollment_id: str) -> Path:
         if not (folder / "server.crt").exists():
-            cert, key = self.tlsca.issue(common_name, None, tls=True)
-            _write(folder / "ca.crt", self.tlsca.cert_pem)
-            _write(folder / "server.key", key, private=True)
-            _write(folder / "server.crt", cert)
+            work = self._enrolled(ca.TLS_CA, enrollment_id, "client", folder,
+                                  [enrollment_id, *TLS_HOSTNAMES, HOST])
+            _copy(ca.root_cert(self.layout, self.org, ca.TLS_CA), folder / "ca.crt")
+            self._install(work, folder / "server.crt", folder / "server.key")
+            shutil.rmtree(work)
+            (folder / PENDING_SECRET).unlink()
         return folder
 
-
-def generate(consortium: Consortium, layout: Layout, orgs: list[Org]) -> None:
-    """Make (or keep) all material of ``orgs``: org MSP, nodes, users, chaincode server TLS."""
-    for org in orgs:
-        oc = OrgCrypto(layout, org)
-        oc.org_msp()
+    def all(self, consortium: Consortium) -> None:
+        """Org MSP, nodes, admin, gateway client and chaincode servers' TLS."""
+        layout, org = self.layout, self.org
+        self.org_msp()
         for peer in org.peers:
-            oc.identity(layout.node_dir(org, peer.name), peer.id, "peer", peer.id)
+            self.identity(layout.node_dir(org, peer.name), peer.id, "peer")
         for orderer in org.orderers:
-            oc.identity(layout.node_dir(org, orderer.name), orderer.id, "orderer", orderer.id)
-        oc.identity(layout.user_dir(org, ADMIN_USER), f"{ADMIN_USER}@{org.domain}", "admin",
-                    f"{ADMIN_USER}@{org.domain}")
-        oc.identity(layout.user_dir(org, CLIENT_USER), f"{CLIENT_USER}@{org.domain}", "client",
-                    f"{CLIENT_USER}@{org.domain}")
+            self.identity(layout.node_dir(org, orderer.name), orderer.id, "orderer")
+        self.identity(layout.user_dir(org, ADMIN_USER), f"{ADMIN_USER}@{org.domain}", "admin")
+        self.identity(layout.user_dir(org, CLIENT_USER), f"{CLIENT_USER}@{org.domain}", "client")
         for chaincode in consortium.chaincodes:
-            oc.tls(layout.node_dir(org, f"cc-{chaincode.name}") / "tls",
-                   f"{chaincode.name}.cc.{org.domain}")
+            self.tls(layout.node_dir(org, f"cc-{chaincode.name}") / "tls",
+                     f"{chaincode.name}.cc.{org.domain}")
+
+
+def generate(consortium: Consortium, layout: Layout, orgs: list[Org], ca_bin: Path) -> list[str]:
+    """Each org's CA running and all its material enrolled (or kept), orgs side by side.
+    Returns what changed."""
+    def one(org: Org) -> str | None:
+        ca.private_dir(layout.site(org))
+        action = ca.start(layout, ca_bin, org)
+        OrgEnrollment(layout, ca_bin, org).all(consortium)
+        return f"{action} {ca.name(org)}" if action else None
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(orgs) or 1) as pool:
+        changes = [change for change in pool.map(one, orgs) if change]
+    progress(f"CAs up, identities enrolled for {len(orgs)} org(s) in "
+             f"{time.monotonic() - started:.1f} s")
+    return changes

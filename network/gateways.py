@@ -42,7 +42,7 @@ def follower_name(org: Org) -> str:
 
 
 def folder(layout: Layout, org: Org):
-    return layout.home / "gateways" / org.name
+    return layout.gateway_dir(org)
 
 
 def code_version() -> str:

@@ -10,8 +10,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import binaries, chaincode, channel, crypto, gateways, nodes, processes
-from .config import Consortium, Layout, Org
+from . import binaries, ca, chaincode, channel, crypto, gateways, nodes, processes
+from .config import ConfigError, Consortium, Layout, Org
 from .fabric import Fabric, FabricCommandError
 from .log import progress
 
@@ -27,6 +27,25 @@ class Network:
         if self._bin_dir is None:
             self._bin_dir = binaries.ensure_built()
         return Fabric(self._bin_dir, self.layout)
+
+    @property
+    def ca_bin(self) -> Path:
+        return binaries.ensure_ca_built()
+
+    def enroll(self, orgs: list[Org]) -> list[str]:
+        """Each org's CA running and its material enrolled into its site."""
+        self.check_layout()
+        return crypto.generate(self.consortium, self.layout, orgs, self.ca_bin)
+
+    def check_layout(self) -> None:
+        """Refuse a run folder made by the key generator of earlier versions: its keys of
+        every org lie together outside any site, and no CA issued them."""
+        if self.layout.generator_era_crypto.is_dir():
+            raise ConfigError(
+                f"{self.layout.home} was made by an earlier version that generated every "
+                f"org's keys in one place ({self.layout.generator_era_crypto}); each org now "
+                f"has its own Fabric CA and site, so the network must be re-created: run "
+                f"scripts/down --purge, then scripts/up (this deletes its ledgers)")
 
     # --- which orgs are members ---------------------------------------------------------
 
@@ -54,6 +73,7 @@ class Network:
         changes: list[str] = []
         started = time.monotonic()
         fabric = self.fabric
+        self.check_layout()
         self.layout.home.mkdir(parents=True, exist_ok=True)
         self._make_private()
         orgs = self.member_orgs()
@@ -86,8 +106,7 @@ class Network:
 
     def _start_nodes(self, fabric: Fabric, orgs: list[Org]) -> list[str]:
         """Crypto, configs, orderers and peers running, channel joined by all."""
-        changes: list[str] = []
-        crypto.generate(self.consortium, self.layout, orgs)
+        changes = self.enroll(orgs)
         nodes.write_configs(fabric)
         channel.write_configtx(self.layout, self.consortium)
         for org in orgs:
@@ -191,8 +210,11 @@ class Network:
             "chaincodes": chaincode.status(fabric, self.consortium, orgs),
             "gateways": gateways.status(self),
             "followers": gateways.follower_status(self),
+            "cas": ca.status(self.layout, orgs),
+            "sites": [{"msp_id": o.msp_id, "home": str(self.layout.site(o))} for o in orgs],
         }
         result["healthy"] = (result["healthy"]
+                             and all(c["healthy"] for c in result["cas"])
                              and all(c["healthy"] for c in result["chaincodes"])
                              and all(g["healthy"] for g in result["gateways"])
                              and all(f["healthy"] for f in result["followers"]))

@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from . import chaincode, channel, crypto
+from . import chaincode, channel
 from .config import ConfigError, Org
 from .fabric import FabricCommandError
 from .log import progress
@@ -38,33 +38,14 @@ def admins_needed(config: dict) -> int:
 def config_update_envelope(net: Network, org: Org, signer: Org) -> Path:
     """An unsigned config-update envelope adding ``org`` (with its anchor peer) to the
     application group, computed from the channel's current config."""
-    fabric, folder = net.fabric, net.layout.channel_dir / f"add-{org.name}"
-    folder.mkdir(parents=True, exist_ok=True)
+    fabric = net.fabric
     current = channel.current_config(fabric, net.consortium, signer)
     org_group = json.loads(fabric.run("configtxgen", ["-printOrg", org.msp_id],
                                       env={"FABRIC_CFG_PATH": str(net.layout.channel_dir)}))
     updated = copy.deepcopy(current)
     updated["channel_group"]["groups"]["Application"]["groups"][org.msp_id] = org_group
-    for name, doc in (("original", current), ("updated", updated)):
-        (folder / f"{name}.json").write_text(json.dumps(doc))
-        fabric.run("configtxlator", ["proto_encode", "--type", "common.Config", "--input",
-                                     str(folder / f"{name}.json"), "--output",
-                                     str(folder / f"{name}.pb")])
-    fabric.run("configtxlator", ["compute_update", "--channel_id", net.consortium.channel,
-                                 "--original", str(folder / "original.pb"),
-                                 "--updated", str(folder / "updated.pb"),
-                                 "--output", str(folder / "update.pb")])
-    update = json.loads(fabric.run("configtxlator", ["proto_decode", "--type",
-                                                     "common.ConfigUpdate", "--input",
-                                                     str(folder / "update.pb")]))
-    envelope = {"payload": {"header": {"channel_header": {"channel_id": net.consortium.channel,
-                                                          "type": 2}},
-                            "data": {"config_update": update}}}
-    (folder / "envelope.json").write_text(json.dumps(envelope))
-    envelope_pb = folder / "envelope.pb"
-    fabric.run("configtxlator", ["proto_encode", "--type", "common.Envelope", "--input",
-                                 str(folder / "envelope.json"), "--output", str(envelope_pb)])
-    return envelope_pb
+    return channel.update_envelope(fabric, net.consortium, current, updated,
+                                   net.layout.channel_dir / f"add-{org.name}")
 
 
 def submit_config_update(net: Network, envelope: Path, signers: list[Org]) -> None:
@@ -98,7 +79,7 @@ def add_org(net: Network, msp_id: str, signer_ids: list[str] | None = None) -> l
     started = time.monotonic()
     changes: list[str] = []
     fabric = net.fabric
-    crypto.generate(net.consortium, net.layout, [org])
+    changes += net.enroll([org])
     channel.write_configtx(net.layout, net.consortium)
     net.write_profile(org)
 

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import os
 import re
 import secrets
 
@@ -26,6 +27,7 @@ from . import db
 from .errors import ApiError
 
 ROLES = ("reader", "writer", "admin")
+IDENTITY_FILES = ("cert.pem", "key.pem")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 _KEY_FORMAT = re.compile(r"cl_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 
@@ -38,6 +40,9 @@ class Principal:
     key_id: str
     name: str
     role: str
+    # The person's own Fabric identity folder (cert.pem, key.pem); None: the org's gateway
+    # identity signs for this key.
+    identity_dir: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,16 +59,23 @@ class CredentialStore:
     def __init__(self, engine: sa.Engine):
         self._engine = engine
 
-    def create(self, name: str, role: str) -> IssuedKey:
+    def create(self, name: str, role: str, identity_dir: str | None = None) -> IssuedKey:
+        """A new key; with ``identity_dir`` (holding cert.pem and key.pem) the key's writes
+        are signed by that Fabric identity."""
         if role not in _RANK:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if identity_dir is not None:
+            missing = [f for f in IDENTITY_FILES if not os.path.isfile(os.path.join(identity_dir, f))]
+            if missing:
+                raise ValueError(f"{identity_dir} lacks {', '.join(missing)}")
         key_id = secrets.token_hex(8)
         key = f"cl_{key_id}_{secrets.token_urlsafe(32)}"
         with self._engine.begin() as conn:
             conn.execute(db.credentials.insert().values(
                 key_id=key_id, name=name, role=role, key_sha256=_digest(key),
-                created_at=dt.datetime.now(dt.timezone.utc), revoked_at=None))
-        return IssuedKey(Principal(key_id, name, role), key)
+                created_at=dt.datetime.now(dt.timezone.utc), revoked_at=None,
+                identity_dir=identity_dir))
+        return IssuedKey(Principal(key_id, name, role, identity_dir), key)
 
     def revoke(self, name: str) -> bool:
         with self._engine.begin() as conn:
@@ -78,6 +90,7 @@ class CredentialStore:
             rows = conn.execute(sa.select(
                 db.credentials.c.key_id, db.credentials.c.name, db.credentials.c.role,
                 db.credentials.c.created_at, db.credentials.c.revoked_at,
+                db.credentials.c.identity_dir,
             ).order_by(db.credentials.c.created_at)).mappings().all()
         return [dict(row) for row in rows]
 
@@ -92,7 +105,7 @@ class CredentialStore:
             return None
         if not hmac.compare_digest(row["key_sha256"], _digest(key)):
             return None
-        return Principal(row["key_id"], row["name"], row["role"])
+        return Principal(row["key_id"], row["name"], row["role"], row["identity_dir"])
 
 
 def requires_role(role: str):

@@ -21,6 +21,9 @@ credentials = sa.Table(
     sa.Column("key_sha256", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    # The folder of the person's own Fabric identity (cert.pem, key.pem) in the gateway's
+    # store, whose writes are signed with it; NULL: the org's gateway identity signs.
+    sa.Column("identity_dir", sa.String(1000), nullable=True),
 )
 
 idempotency_records = sa.Table(
@@ -67,7 +70,8 @@ def make_engine(url: str) -> sa.Engine:
             # WAL lets readers (credential checks) proceed while a writer holds the lock.
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
     create_tables(engine)
-    _upgrade_idempotency_records(engine)
+    _add_missing_columns(engine, credentials)
+    _add_missing_columns(engine, idempotency_records, _claimed_when_created)
     return engine
 
 
@@ -107,10 +111,17 @@ def _missing_columns(engine: sa.Engine, table: sa.Table) -> list[sa.Column]:
     return [c for c in table.columns if c.name not in existing]
 
 
-def _upgrade_idempotency_records(engine: sa.Engine) -> None:
+def _claimed_when_created(conn, added: set[str]) -> None:
+    if "claimed_at" in added:
+        # Keys an older gateway left pending were claimed when created: they become
+        # stale by age like any other rather than free at once.
+        conn.execute(idempotency_records.update().values(
+            claimed_at=idempotency_records.c.created_at))
+
+
+def _add_missing_columns(engine: sa.Engine, table: sa.Table, then=lambda conn, added: None) -> None:
     """``create_all`` makes missing tables only: give a table made by an older gateway the
     columns added since (all nullable or defaulted, so its rows stay valid)."""
-    table = idempotency_records
     missing = _missing_columns(engine, table)
     if not missing:
         return
@@ -119,10 +130,7 @@ def _upgrade_idempotency_records(engine: sa.Engine) -> None:
             for column in missing:
                 ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
                 conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
-            if "claimed_at" in {c.name for c in missing}:
-                # Keys an older gateway left pending were claimed when created: they become
-                # stale by age like any other rather than free at once.
-                conn.execute(table.update().values(claimed_at=table.c.created_at))
+            then(conn, {c.name for c in missing})
     except sa.exc.DBAPIError:
         # Another gateway process sharing the database upgraded it at the same moment.
         if _missing_columns(engine, table):

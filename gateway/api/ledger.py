@@ -45,6 +45,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import random
 import re
 import threading
@@ -117,10 +118,19 @@ class Attempt:
 
 
 @dataclasses.dataclass(frozen=True)
+class Creator:
+    """Who signed a transaction: an MSP id and the certificate subject (RFC 4514)."""
+
+    msp_id: str
+    subject: str
+
+
+@dataclasses.dataclass(frozen=True)
 class TransactionStatus:
     transaction_id: str
     validation_code: str
     block_number: int
+    creator: Creator
 
 
 def connect_to_fabric(settings: FabricSettings):
@@ -148,6 +158,25 @@ def connect_to_fabric(settings: FabricSettings):
         signer=signer,
     )
     return gateway
+
+
+def as_identity(gateway, msp_id: str, identity_dir: str):
+    """The Gateway acting as the Fabric identity in ``identity_dir`` (cert.pem, key.pem) of
+    ``msp_id``, over ``gateway``'s connection."""
+    from gateway.fabricgw import Identity, signers
+
+    with open(os.path.join(identity_dir, "cert.pem"), "rb") as f:
+        cert = f.read()
+    with open(os.path.join(identity_dir, "key.pem"), "rb") as f:
+        signer = signers.new_private_key_signer(f.read())
+    return gateway.with_identity(Identity(msp_id=msp_id, credentials=cert), signer)
+
+
+def _creator(identity) -> Creator:
+    from cryptography import x509
+
+    subject = x509.load_pem_x509_certificate(identity.credentials).subject.rfc4514_string()
+    return Creator(identity.msp_id, subject)
 
 
 def _argument(value) -> str:
@@ -178,21 +207,37 @@ class Ledger:
         self._on_resubmit = on_resubmit
         self._clock = time.monotonic
         self._gateway = None
+        self._people: dict[str, Any] = {}  # identity folder -> Gateway acting as that person
         self._lock = threading.Lock()
 
     @property
     def msp_id(self) -> str | None:
         return self._settings.msp_id if self._settings else None
 
-    def _get_gateway(self):
+    def _get_gateway(self, identity_dir: str | None = None):
+        """The org's Gateway, or with ``identity_dir`` one acting as that person over the
+        same connection."""
         if self._gateway is None:
             with self._lock:
                 if self._gateway is None:
                     self._gateway = self._open()
-        return self._gateway
+        if identity_dir is None:
+            return self._gateway
+        with self._lock:
+            if identity_dir not in self._people:
+                try:
+                    self._people[identity_dir] = as_identity(self._gateway, self._settings.msp_id,
+                                                             identity_dir)
+                except (OSError, ValueError, TypeError) as err:
+                    log.error("cannot load the identity in %s: %s", identity_dir, err)
+                    raise ApiError(503, "IDENTITY_UNAVAILABLE",
+                                   "The Fabric identity bound to this API key cannot be "
+                                   "loaded; an operator must check the gateway's store.",
+                                   retryable=True) from err
+            return self._people[identity_dir]
 
-    def _get_network(self):
-        return self._get_gateway().get_network(self._settings.channel)
+    def _get_network(self, identity_dir: str | None = None):
+        return self._get_gateway(identity_dir).get_network(self._settings.channel)
 
     def _open(self):
         if self._settings is None:
@@ -213,8 +258,8 @@ class Ledger:
                  "lease": self._settings.lease_chaincode} if self._settings else {}
         return names.get(chaincode, chaincode)
 
-    def _contract(self, chaincode: str):
-        network = self._get_network()
+    def _contract(self, chaincode: str, identity_dir: str | None = None):
+        network = self._get_network(identity_dir)
         return network.get_contract(self._chaincode_name(chaincode))
 
     def chaincode_events(self, chaincode: str, checkpoint=None):
@@ -224,8 +269,10 @@ class Ledger:
         return self._get_network().get_chaincode_events(
             self._chaincode_name(chaincode), start_block=0, checkpoint=checkpoint)
 
-    def evaluate(self, chaincode: str, transaction: str, arguments: Sequence = ()) -> Any:
-        contract = self._contract(chaincode)
+    def evaluate(self, chaincode: str, transaction: str, arguments: Sequence = (),
+                 identity_dir: str | None = None) -> Any:
+        """A read-only call, signed by the person of ``identity_dir`` or else the org."""
+        contract = self._contract(chaincode, identity_dir)
         try:
             payload = contract.evaluate(transaction, arguments=[_argument(a) for a in arguments])
         except fabric_errors.GatewayError as err:
@@ -236,7 +283,8 @@ class Ledger:
                transient: dict[str, Any] | None = None,
                endorsing_organizations: Sequence[str] | None = None,
                resume: Attempt | None = None,
-               on_endorsed: Callable[[Attempt], None] = lambda attempt: None) -> Committed:
+               on_endorsed: Callable[[Attempt], None] = lambda attempt: None,
+               identity_dir: str | None = None) -> Committed:
         """Endorse, order and wait for the commit; again on MVCC conflicts, a bounded number
         of times with randomised exponential backoff (each attempt is a new transaction), all
         within the write deadline.
@@ -251,13 +299,16 @@ class Ledger:
         raises, the attempt is not sent). With ``resume``, an attempt of this same write made
         earlier (by a request that died or gave up at its deadline) is settled first: its
         commit is the answer if it is valid; only if the ledger holds it as invalid is the
-        write endorsed afresh."""
+        write endorsed afresh.
+
+        With ``identity_dir``, the person of that folder signs (and is the creator on the
+        ledger), resubmissions included; else the org's gateway identity."""
         deadline = self._clock() + self._write_deadline
         if resume is not None:
-            committed = self._settle(resume, deadline)
+            committed = self._settle(resume, deadline, identity_dir)
             if committed is not None:
                 return committed
-        contract = self._contract(chaincode)
+        contract = self._contract(chaincode, identity_dir)
         args = [_argument(a) for a in arguments]
         transient_data = {k: _argument(v) for k, v in (transient or {}).items()}
         attempt = 0
@@ -349,10 +400,11 @@ class Ledger:
             return self._get_network().get_transaction_status(status.transaction_id)
         return status
 
-    def _settle(self, attempt: Attempt, deadline: float) -> Committed | None:
+    def _settle(self, attempt: Attempt, deadline: float,
+                identity_dir: str | None) -> Committed | None:
         """The earlier attempt's commit if it is valid, None if it is invalid on the ledger."""
         try:
-            status = self._status_or_resubmit(attempt, deadline)
+            status = self._status_or_resubmit(attempt, deadline, identity_dir)
         except fabric_errors.GatewayError as err:
             raise self._translate(err) from err
         if not status.successful:
@@ -362,7 +414,7 @@ class Ledger:
         return Committed(status.transaction_id, status.block_number,
                          self._decode(attempt.result, attempt.transaction_id))
 
-    def _status_or_resubmit(self, attempt: Attempt, deadline: float):
+    def _status_or_resubmit(self, attempt: Attempt, deadline: float, identity_dir: str | None):
         """Not on the ledger means never ordered, dropped, or still on its way: sending the
         same transaction again covers all three, since only one copy of a transaction id
         commits. A new transaction instead could commit alongside the old one: twice."""
@@ -370,8 +422,10 @@ class Ledger:
             return self._get_network().get_transaction_status(attempt.transaction_id)
         except fabric_errors.NotFoundError:
             log.info("resubmitting %s, which the ledger has not seen", attempt.transaction_id)
-            return self._commit_of(self._get_gateway().new_transaction(attempt.prepared),
-                                   deadline)
+            # Sent by the identity that endorsed and signed it (its creator is in the payload),
+            # which also signs the commit status requests.
+            return self._commit_of(
+                self._get_gateway(identity_dir).new_transaction(attempt.prepared), deadline)
 
     def transaction_status(self, transaction_id: str) -> TransactionStatus:
         network = self._get_network()
@@ -382,7 +436,8 @@ class Ledger:
                            {"transaction_id": transaction_id}) from err
         except fabric_errors.GatewayError as err:
             raise self._translate(err) from err
-        return TransactionStatus(transaction_id, status.code, status.block_number)
+        return TransactionStatus(transaction_id, status.code, status.block_number,
+                                 _creator(status.creator))
 
     def height(self) -> int:
         """Block height of the channel on the org's peer (qscc GetChainInfo)."""

@@ -1,6 +1,6 @@
 """Credential management: ``python -m gateway.api.manage --db URL COMMAND``.
 
-    create-key --name NAME --role reader|writer|admin [--out FILE]
+    create-key --name NAME --role reader|writer|admin [--out FILE] [--identity-dir DIR]
     revoke-key --name NAME
     list-keys
     purge-idempotency [--older-than-hours 24]
@@ -40,13 +40,19 @@ def cli(ctx: click.Context, database_url: str) -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--out", type=click.Path(dir_okay=False, writable=True),
               help="Write the key to this file (mode 0600) instead of printing it.")
+@click.option("--identity-dir", type=click.Path(file_okay=False, exists=True),
+              help="Sign this key's writes with the Fabric identity in DIR (cert.pem, key.pem) "
+                   "instead of the gateway's own.")
 @click.pass_obj
-def create_key(engine, name: str, role: str, out: str | None) -> None:
+def create_key(engine, name: str, role: str, out: str | None, identity_dir: str | None) -> None:
     """Issue an API key bound to ROLE in this gateway's org."""
     try:
-        issued = CredentialStore(engine).create(name, role)
+        issued = CredentialStore(engine).create(
+            name, role, os.path.abspath(identity_dir) if identity_dir else None)
     except sa.exc.IntegrityError:
         raise click.ClickException(f"a credential named {name!r} exists already") from None
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     if out:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:

@@ -498,12 +498,22 @@ class Preview(ma.Schema):
 
 # --- transactions, paging, writes ---------------------------------------------------------
 
+class Creator(ma.Schema):
+    msp_id = fields.String(required=True, metadata={"example": "LessorMSP"})
+    subject = fields.String(required=True, metadata={
+        "description": "Subject of the signer's certificate (RFC 4514): the person or app "
+                       "of a `scripts/user` key, else the org's gateway identity",
+        "example": "CN=alice,OU=client,O=lessor.carbonlease.local,C=CN"})
+
+
 class TransactionStatus(ma.Schema):
     transaction_id = fields.String(required=True)
     validation_code = fields.String(required=True, metadata={
         "description": "Fabric TxValidationCode name; VALID when committed valid",
         "example": "VALID"})
     block_number = fields.Integer(required=True)
+    creator = fields.Nested(Creator, required=True, metadata={
+        "description": "Who signed the transaction"})
 
 
 class PageQuery(ma.Schema):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import transaction_pb2
 
 from .client import USE_DEFAULT, GatewayClient
+from .identity import Identity
 from .signing_identity import SigningIdentity
 
 
@@ -16,6 +18,8 @@ class Status:
     transaction_id: str
     code: str  # TxValidationCode name, e.g. "VALID", "MVCC_READ_CONFLICT"
     block_number: int
+    # Who signed the transaction: known when the status is read from the ledger.
+    creator: Optional[Identity] = None
 
     @property
     def successful(self) -> bool:

@@ -37,9 +37,19 @@ class Gateway:
         self.identity = identity
         self._channel = channel
         self._owns_channel = owns_channel
+        self._hash = hash
+        self._timeouts = timeouts
         self._signing_identity = SigningIdentity(identity, signer, hash)
         self._client = GatewayClient(channel, timeouts)
         self._tls_client_certificate_hash = tls_client_certificate_hash
+
+    def with_identity(self, identity: Identity, signer: Optional[Signer] = None) -> "Gateway":
+        """A Gateway acting as another identity over this one's gRPC connection (as the
+        official clients connect several identities with one shared client): proposals,
+        transactions and commit requests are signed by ``signer`` for ``identity``. Closing
+        it leaves the connection open; it belongs to this Gateway."""
+        return Gateway(self._channel, identity, signer, self._hash, self._timeouts,
+                       self._tls_client_certificate_hash, owns_channel=False)
 
     @classmethod
     def connect(cls, identity: Identity, signer: Optional[Signer] = None, endpoint: Optional[str] = None,

@@ -6,6 +6,7 @@ import re
 from typing import Optional
 
 from fabric_protos.common import common_pb2
+from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import transaction_pb2
 
 from . import errors
@@ -14,6 +15,7 @@ from .client import USE_DEFAULT, GatewayClient
 from .commit import Status, validation_code_name
 from .contract import Contract
 from .events import BlockEventsRequest, ChaincodeEventsRequest, CloseableIterator
+from .identity import Identity
 from .signing_identity import SigningIdentity
 
 # qscc's wording when the ledger's transaction index lacks the id.
@@ -65,7 +67,7 @@ class Network:
                                         checkpoint, self._tls_certificate_hash)
 
     def get_transaction_status(self, transaction_id: str, timeout=USE_DEFAULT) -> Status:
-        """Validation code and block of a committed transaction, from the ledger (qscc).
+        """Validation code, block and creator of a committed transaction, from the ledger (qscc).
 
         Unlike Commit.get_status this never waits: an id not (yet) on the ledger raises NotFoundError.
         """
@@ -80,4 +82,12 @@ class Network:
             if any(_NO_SUCH_TRANSACTION.search(t) for t in texts):
                 raise errors.NotFoundError(transaction_id, err.message) from err
             raise
-        return Status(transaction_id, validation_code_name(processed.validationCode), block.header.number)
+        return Status(transaction_id, validation_code_name(processed.validationCode), block.header.number,
+                      _creator(processed.transactionEnvelope))
+
+
+def _creator(envelope: common_pb2.Envelope) -> Identity:
+    header = common_pb2.Payload.FromString(envelope.payload).header
+    creator = identities_pb2.SerializedIdentity.FromString(
+        common_pb2.SignatureHeader.FromString(header.signature_header).creator)
+    return Identity(msp_id=creator.mspid, credentials=creator.id_bytes)

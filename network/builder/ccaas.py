@@ -39,7 +39,10 @@ def build(source_dir: str, metadata_dir: str, output_dir: str) -> int:
             connection["client_key"] = Path(peer_config["client_key_file"]).read_text()
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "connection.json").write_text(json.dumps(connection))
+    # It holds the peer's TLS client key: readable by the peer's user only (copied as such).
+    fd = os.open(out / "connection.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(connection))
     return 0
 
 

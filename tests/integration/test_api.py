@@ -319,7 +319,10 @@ def test_lease_schedule_rate_payment_history(lifecycle, lessor, regulator, grid)
     status = lessor.get(f"/api/v1/transactions/{payment.json()['transaction_id']}").json()
     assert status == {"transaction_id": payment.json()["transaction_id"],
                       "validation_code": "VALID",
-                      "block_number": payment.json()["block_number"]}
+                      "block_number": payment.json()["block_number"],
+                      # a key bound to no person: the org's gateway identity wrote it
+                      "creator": {"msp_id": "LessorMSP", "subject": status["creator"]["subject"]}}
+    assert status["creator"]["subject"].startswith("CN=User1@lessor.carbonlease.local,")
 
     history = lessor.get(f"/api/v1/leases/{lease_id}/history").json()["history"]
     assert [entry["value"]["status"] for entry in history][:2] == ["draft", "active"]

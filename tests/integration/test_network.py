@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import socket
 import ssl
 import time
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from network import channel, gateways, processes
 from network.fabric import Fabric
@@ -66,12 +69,20 @@ def _refused(port: int, ca_file: str, cert=None, key=None) -> bool:
 
 @pytest.fixture
 def foreign_client_cert(tmp_path):
-    """A TLS client certificate from a CA no org of the consortium trusts."""
-    from network.crypto import CA
-    ca = CA(tmp_path / "ca", "intruder-ca", "intruder")
-    cert, key = ca.issue("intruder", None, tls=True)
-    (tmp_path / "c.pem").write_bytes(cert)
-    (tmp_path / "k.pem").write_bytes(key)
+    """A self-signed TLS client certificate: its issuer is no CA of the consortium."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "intruder")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
     return str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
 
 

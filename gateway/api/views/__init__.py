@@ -7,7 +7,7 @@ import flask
 import flask_smorest
 
 from .. import schemas
-from ..auth import requires_role
+from ..auth import current_principal, requires_role
 from ..idempotency import HEADER_DOC, idempotent, submit_options
 from ..ledger import Committed, Ledger
 from ..request_body import Parser
@@ -29,7 +29,8 @@ def ledger() -> Ledger:
 
 def query(chaincode: str, transaction: str, *arguments):
     """A read-only chaincode call; its JSON answer as Python data."""
-    return ledger().evaluate(chaincode, transaction, arguments)
+    return ledger().evaluate(chaincode, transaction, arguments,
+                             identity_dir=current_principal().identity_dir)
 
 
 def commit(chaincode: str, transaction: str, *arguments, transient: dict | None = None,
@@ -39,7 +40,8 @@ def commit(chaincode: str, transaction: str, *arguments, transient: dict | None 
     private data to the endorsers without it ever being written to a block; ``endorsers``
     names the endorsing orgs where Fabric's discovery cannot choose them."""
     return ledger().submit(chaincode, transaction, arguments, transient=transient,
-                           endorsing_organizations=endorsers, **submit_options())
+                           endorsing_organizations=endorsers, **submit_options(),
+                           identity_dir=current_principal().identity_dir)
 
 
 def reads(blp: Blueprint, answer, *, query_args=None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import itertools
 import json
@@ -11,9 +12,29 @@ import secrets
 import threading
 
 import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from gateway.fabricgw import errors
+from gateway.fabricgw import Identity, errors
 from gateway.fabricgw.commit import Status
+
+
+def certificate(common_name: str) -> tuple[bytes, bytes]:
+    """(cert PEM, key PEM): a self-signed certificate standing in for an enrolled one."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
+ORG_IDENTITY = Identity("LessorMSP", certificate("User1@lessor.carbonlease.local")[0])
 
 
 @dataclasses.dataclass
@@ -24,6 +45,7 @@ class Call:
     kind: str  # "evaluate" or "submit"
     transient: dict = dataclasses.field(default_factory=dict)  # name -> str, as sent
     endorsers: list | None = None  # endorsing organizations, when the caller named them
+    signer: Identity = ORG_IDENTITY
 
 
 def chaincode_error(code: str, message: str = "refused") -> errors.EndorseError:
@@ -61,23 +83,27 @@ class FakeProposal:
         """Runs the handler: what it raises is an endorsement failure (a chaincode refusal,
         an unreachable peer), raised before the attempt is recorded or ordered."""
         result = self._network.run(*self._call, "submit", self._transient, self._endorsers)
-        return FakeTransaction(self._network, self.transaction_id, result)
+        return FakeTransaction(self._network, self.transaction_id, result, self._network.identity)
 
 
 class FakeTransaction:
     """An endorsed transaction; ``bytes()`` round-trips through ``FakeNetwork.new_transaction``.
-    Its signature is random, as an ECDSA signature is: signing the same transaction twice
-    gives two different envelopes, so a test can tell a resent envelope from a re-signed one."""
+    Its creator (the identity that endorsed it) is part of its envelope, as in Fabric's
+    payload. Its signature is random, as an ECDSA signature is: signing the same transaction
+    twice gives two different envelopes, so a test can tell a resent envelope from a
+    re-signed one."""
 
     def __init__(self, network: "FakeNetwork", transaction_id: str, result: bytes,
-                 signature: str | None = None):
+                 creator: Identity, signature: str | None = None):
         self._network = network
         self.transaction_id = transaction_id
         self.result = result
+        self.creator = creator
         self.signature = signature
 
     def bytes(self) -> bytes:
         return json.dumps({"transaction_id": self.transaction_id, "result": self.result.decode(),
+                           "creator": [self.creator.msp_id, self.creator.credentials.decode()],
                            "signature": self.signature}).encode()
 
     def sign(self):
@@ -111,7 +137,9 @@ class FakeNetwork:
 
     ``handlers[(chaincode, transaction)]`` is the endorsement: called with the argument list,
     it returns a JSON-able answer or bytes, or raises (a chaincode refusal, an unreachable
-    peer); unset transactions use ``defaults[kind]``, which answers ``{}``.
+    peer); unset transactions use ``defaults[kind]``, which answers ``{}``. ``with_identity``
+    gives a view signing as another identity; a transaction's creator is the identity that
+    endorsed it, carried in its envelope, and the ledger keeps it in ``creators``.
 
     Each broadcast (Submit) takes the next entry of ``broadcasts``, if any: a ``SubmitError``
     is raised (the orderer refused; nothing ordered), ``LOST`` is accepted by an orderer but
@@ -133,6 +161,8 @@ class FakeNetwork:
         self.envelopes: list[bytes] = []
         self.duplicates: list[str] = []
         self.statuses = {}
+        self.creators = {}
+        self.identity = ORG_IDENTITY
         self.crash = None
         self.events = EventSource()
         self.event_requests = []
@@ -146,13 +176,19 @@ class FakeNetwork:
     def get_network(self, channel):
         return self
 
+    def with_identity(self, identity, signer=None):
+        """The same network (shared calls, ledger, counters, and what a test sets on it
+        later), signing as ``identity``."""
+        return _IdentityView(self, identity)
+
     def get_contract(self, name):
         return FakeContract(self, name)
 
     def new_transaction(self, data: bytes) -> FakeTransaction:
         fields = json.loads(data)
+        msp_id, credentials = fields["creator"]
         return FakeTransaction(self, fields["transaction_id"], fields["result"].encode(),
-                               fields["signature"])
+                               Identity(msp_id, credentials.encode()), fields["signature"])
 
     def new_transaction_id(self) -> str:
         with self._lock:
@@ -165,7 +201,8 @@ class FakeNetwork:
     def run(self, chaincode, transaction, arguments, kind, transient=None, endorsers=None):
         with self._lock:
             self.calls.append(Call(chaincode, transaction, arguments, kind, transient or {},
-                                   None if endorsers is None else list(endorsers)))
+                                   None if endorsers is None else list(endorsers),
+                                   self.identity))
         handler = self.handlers.get((chaincode, transaction), self.defaults[kind])
         answer = handler(arguments)
         return answer if isinstance(answer, bytes) else json.dumps(answer).encode()
@@ -181,16 +218,17 @@ class FakeNetwork:
             self.ordered.append(tx_id)
             self.envelopes.append(transaction.bytes())
             if outcome != LOST:
-                self._commit(tx_id)
+                self._commit(tx_id, transaction.creator)
         self._crash_if("after ordering")
 
-    def _commit(self, tx_id):
+    def _commit(self, tx_id, creator):
         block = next(self._blocks)
         if tx_id in self.statuses:
             self.duplicates.append(tx_id)
             return
         code = self.validation.pop(0) if self.validation else "VALID"
         self.statuses[tx_id] = (code, block)
+        self.creators[tx_id] = creator
         self._lock.notify_all()
 
     def wait_for_commit(self, tx_id, timeout) -> Status:
@@ -211,12 +249,27 @@ class FakeNetwork:
             if tx_id not in self.statuses:
                 raise errors.NotFoundError(tx_id)
             code, block = self.statuses[tx_id]
-        return Status(tx_id, code, block)
+            return Status(tx_id, code, block, self.creators[tx_id])
 
     def submits(self, transaction=None):
         """Endorsed writes (each a new transaction; re-submissions of one are in ``ordered``)."""
         return [c for c in self.calls
                 if c.kind == "submit" and (transaction is None or c.transaction == transaction)]
+
+
+class _IdentityView(FakeNetwork):
+    """A FakeNetwork whose state is its base's, read and written through, but its own
+    identity: what a test sets on the base (``broadcasts``, handlers) applies to it too."""
+
+    def __init__(self, base: FakeNetwork, identity: Identity):
+        object.__setattr__(self, "_base", base)
+        object.__setattr__(self, "identity", identity)
+
+    def __getattr__(self, name):
+        return getattr(self._base, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._base, name, value)
 
 
 class FakeEventStream:

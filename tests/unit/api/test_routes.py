@@ -120,7 +120,9 @@ def test_transaction_status(client, network, as_role):
                           headers=as_role("reader"))
     assert response.get_json() == {"transaction_id": written["transaction_id"],
                                    "validation_code": "VALID",
-                                   "block_number": written["block_number"]}
+                                   "block_number": written["block_number"],
+                                   "creator": {"msp_id": "LessorMSP",
+                                               "subject": "CN=User1@lessor.carbonlease.local"}}
 
 
 def test_unknown_transaction_is_404(client, as_role):

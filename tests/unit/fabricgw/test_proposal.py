@@ -16,6 +16,8 @@ import pytest
 from gateway.fabricgw import Gateway, Identity, hashes, signers
 from gateway.fabricgw.transaction_context import transaction_id
 
+from .conftest import make_credentials
+
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
@@ -122,3 +124,20 @@ def test_no_signer_fails_clearly(gateway):
     unsigned = Gateway.connect(identity=gateway.identity, channel=grpc.insecure_channel("127.0.0.1:1"))
     with pytest.raises(ValueError, match="no signer"):
         unsigned.get_network("ch").get_contract("cc").new_proposal("Tx").evaluate()
+
+
+def test_another_identity_signs_over_the_same_connection(gateway):
+    """Like the official clients connecting several identities with one gRPC client."""
+    key, key_pem, cert_pem = make_credentials()
+    alice = gateway.with_identity(Identity("LessorMSP", cert_pem), signers.new_private_key_signer(key_pem))
+    assert alice._channel is gateway._channel
+    proposal = alice.get_network("carbonlease").get_contract("lease").new_proposal("GetProject", ["p-1"])
+    _, _, signature_header, _, _ = decode(proposal)
+    creator = identities_pb2.SerializedIdentity.FromString(signature_header.creator)
+    assert creator.id_bytes == cert_pem
+    proposal_bytes = gateway_pb2.ProposedTransaction.FromString(proposal.bytes()).proposal.proposal_bytes
+    key.public_key().verify(alice._signing_identity.sign(proposal.digest()), proposal_bytes,
+                            ec.ECDSA(crypto_hashes.SHA256()))
+    alice.close()
+    # Closing the other identity's Gateway leaves the shared connection to its owner.
+    assert gateway.get_network("carbonlease").get_contract("lease").new_proposal("GetProject", ["p-1"])

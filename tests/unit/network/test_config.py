@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import textwrap
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from network import channel, chaincode, config, crypto, nodes
+from network import ca, channel, chaincode, config, network, nodes, revocation
 from network.builder import ccaas
 
 
@@ -55,6 +54,7 @@ def test_a_port_used_twice_is_refused(tmp_path):
             role: lessor
             peers: [{name: peer0, port: 7051, chaincode_port: 7052, operations_port: 7051}]
             orderers: [{name: orderer0, port: 7050, admin_port: 7053, operations_port: 9443}]
+            ca: {port: 7054, operations_port: 9643}
         """)
     with pytest.raises(config.ConfigError, match="port 7051 is used twice"):
         config.load(path)
@@ -108,35 +108,50 @@ def test_node_environment(consortium, layout):
     assert orderer_env["ORDERER_GENERAL_LISTENPORT"] == "7050"
 
 
-def _ou(cert: x509.Certificate) -> list[str]:
-    return [a.value for a in cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)]
-
-
-def test_crypto_material_has_roles_and_is_kept_on_rerun(consortium, layout):
+def test_each_org_owns_a_site_holding_its_keys_ledgers_and_gateway(consortium, layout):
     grid = consortium.org("GridMSP")
-    crypto.generate(consortium, layout, [grid])
-    peer_cert_path = layout.node_dir(grid, "peer0") / "msp" / "signcerts" / "cert.pem"
-    first = peer_cert_path.read_bytes()
-    crypto.generate(consortium, layout, [grid])
-    assert peer_cert_path.read_bytes() == first
+    site = layout.site(grid)
+    assert site.parent == layout.sites
+    for path in (layout.ca_home(grid), layout.org_msp(grid), layout.node_dir(grid, "peer0"),
+                 layout.user_dir(grid, "Admin"), layout.gateway_dir(grid),
+                 layout.state_dir(grid.peers[0].id), layout.state_dir(grid.orderers[0].id)):
+        assert site in path.parents
+    assert layout.site(consortium.org("LessorMSP")) != site
 
-    ca = x509.load_pem_x509_certificate(layout.ca_dir(grid, "ca").joinpath("cert.pem").read_bytes())
-    for folder, role in [(layout.node_dir(grid, "peer0"), "peer"),
-                         (layout.node_dir(grid, "orderer0"), "orderer"),
-                         (layout.user_dir(grid, "Admin"), "admin"),
-                         (layout.user_dir(grid, "User1"), "client")]:
-        cert = x509.load_pem_x509_certificate((folder / "msp/signcerts/cert.pem").read_bytes())
-        assert _ou(cert) == [role]
-        cert.verify_directly_issued_by(ca)
-        assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
-    tls = x509.load_pem_x509_certificate(
-        (layout.node_dir(grid, "peer0") / "tls" / "server.crt").read_bytes())
-    sans = tls.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert "localhost" in sans.get_values_for_type(x509.DNSName)
-    assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
-    tlsca = x509.load_pem_x509_certificate(layout.tls_ca_cert(grid).read_bytes())
-    tls.verify_directly_issued_by(tlsca)
-    assert (layout.org_msp(grid) / "config.yaml").read_text() == crypto.NODE_OU_CONFIG
+
+def test_a_ca_per_org_on_its_own_ports(consortium):
+    shifted = config.load(port_offset=1000)
+    for org, moved in zip(consortium.orgs, shifted.orgs):
+        assert moved.ca_port == org.ca_port + 1000
+        assert moved.ca_operations_port == org.ca_operations_port + 1000
+    assert len({o.ca_port for o in consortium.orgs}) == len(consortium.orgs)
+
+
+def test_ca_configuration_keeps_the_bootstrap_secret_private(consortium, layout):
+    grid = consortium.org("GridMSP")
+    ca.write_config(layout, grid)
+    secret = ca.secret_file(layout, grid)
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert layout.ca_home(grid).stat().st_mode & 0o777 == 0o700
+    server = yaml.safe_load((layout.ca_home(grid) / "fabric-ca-server-config.yaml").read_text())
+    assert (layout.ca_home(grid) / "fabric-ca-server-config.yaml").stat().st_mode & 0o777 == 0o600
+    assert server["port"] == grid.ca_port and server["tls"]["enabled"] is True
+    assert server["operations"]["listenAddress"] == f"127.0.0.1:{grid.ca_operations_port}"
+    assert server["registry"]["identities"][0]["pass"] == secret.read_text()
+    assert server["cafiles"] == ["tlsca/fabric-ca-config.yaml"]
+    tls_ca = yaml.safe_load((layout.ca_home(grid) / "tlsca" / "fabric-ca-config.yaml").read_text())
+    assert tls_ca["ca"]["name"] == "tlsca"
+    assert "client auth" in tls_ca["signing"]["profiles"]["tls"]["usage"]
+    ca.write_config(layout, grid)  # the secret is made once
+    assert server["registry"]["identities"][0]["pass"] == secret.read_text()
+
+
+def test_a_generator_era_run_folder_is_refused_with_what_to_do(consortium, layout):
+    (layout.home / "crypto" / "lessor.carbonlease.local").mkdir(parents=True)
+    net = network.Network(consortium, layout, bin_dir=layout.home)
+    with pytest.raises(config.ConfigError, match="scripts/down --purge, then scripts/up"):
+        net.up()
+    assert not layout.sites.exists()
 
 
 def test_chaincode_package_is_reproducible(consortium, tmp_path):
@@ -226,3 +241,19 @@ def test_a_collection_of_an_unknown_org_is_refused(tmp_path):
         """)
     with pytest.raises(config.ConfigError, match=r"collection terms: unknown members \['BMSP'\]"):
         config.load(path)
+
+
+def test_a_crl_goes_into_every_definition_of_the_orgs_msp():
+    def msp():
+        return {"values": {"MSP": {"value": {"config": {"name": "X", "revocation_list": []}}}}}
+    config = {"channel_group": {"groups": {
+        "Application": {"groups": {"LessorMSP": msp(), "GridMSP": msp()}},
+        "Orderer": {"groups": {"LessorMSP": msp()}}}}}
+    updated = revocation.with_crl(config, "LessorMSP", b"-----BEGIN X509 CRL-----\n")
+    groups = updated["channel_group"]["groups"]
+    expected = [base64.b64encode(b"-----BEGIN X509 CRL-----\n").decode()]
+    for section in ("Application", "Orderer"):
+        assert groups[section]["groups"]["LessorMSP"]["values"]["MSP"]["value"]["config"][
+            "revocation_list"] == expected
+    assert groups["Application"]["groups"]["GridMSP"] == msp()
+    assert config["channel_group"]["groups"]["Orderer"]["groups"]["LessorMSP"] == msp()
