@@ -230,6 +230,7 @@ def test_a_collection_of_an_unknown_org_is_refused(tmp_path):
         channel: ch
         orgs:
           - {msp_id: AMSP, domain: a.local, role: lessor, chaincode_servers: {lease: 9102},
+             ca: {port: 7054, operations_port: 9643},
              peers: [{name: peer0, port: 7051, chaincode_port: 7052, operations_port: 9443}],
              orderers: [{name: orderer0, port: 7050, admin_port: 7053, operations_port: 9543}]}
         chaincodes:
