@@ -1,8 +1,11 @@
 """REST gateway throughput and latency, against the official Fabric Gateway client for Node.
 
     .venv/bin/python -m benchmarks.rest_gateway [--count 200] [--concurrency 1 16]
+        [--home H --port-offset N]
 
-Runs against the network `scripts/up` started (its `status --json`). For each concurrency it
+Runs against the network `scripts/up` started (its `status --json`), or the one the network
+tool runs in ``--home`` on ports shifted by ``--port-offset`` (a network of one's own, so that
+a measurement does not load, nor is loaded by, the developers' network). For each concurrency it
 sends, in the same run: RegisterProject writes through the Lessor REST gateway (each returns
 after commit), the same transactions through the Node client straight to Lessor's peer, and
 `POST /api/v1/leases/preview` (a read-only 120-period annuity). Prints requests per second,
@@ -15,6 +18,7 @@ import argparse
 import json
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -106,9 +110,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--home", help="run folder of the network to measure")
+    parser.add_argument("--port-offset", type=int, default=0)
     args = parser.parse_args()
-    status = json.loads(subprocess.run([str(REPO / "scripts" / "status"), "--json"],
-                                       capture_output=True, text=True).stdout)
+    network = [sys.executable, "-m", "network"]
+    if args.home:
+        network += ["--home", args.home, "--port-offset", str(args.port_offset)]
+    answer = subprocess.run([*network, "status", "--json"], cwd=REPO, capture_output=True,
+                            text=True)
+    if not answer.stdout.strip():
+        raise SystemExit(f"no network status: {answer.stderr.strip()[-500:]}")
+    status = json.loads(answer.stdout)
     gateway = next(g for g in status["gateways"] if g["msp_id"] == "LessorMSP")
     key = Path(gateway["dev_credential_file"]).read_text().strip()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:

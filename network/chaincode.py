@@ -1,8 +1,9 @@
 """Chaincode as a service: build, package, install, run the servers, approve, commit, and set
 the on-ledger roles.
 
-A chaincode's version is a hash of its sources, so an unchanged chaincode is recognised and
-left alone, and a changed one gets a new package and the next sequence. The package is made
+A chaincode's version is a hash of its sources and of its private data collections'
+definition, so an unchanged chaincode is recognised and left alone, and a changed one (code or
+collections) gets a new package and the next sequence. The package is made
 byte-for-byte reproducibly (fixed tar/gzip timestamps), so its package id is stable too.
 """
 
@@ -31,6 +32,11 @@ SHARED_PACKAGE = "common"
 ROLE_NAMES = ("lessor", "grid", "regulator", "partner")
 
 
+def collections_json(chaincode: Chaincode) -> bytes:
+    """The collections' definition as the peer CLI reads it (--collections-config)."""
+    return json.dumps([c.definition() for c in chaincode.collections], sort_keys=True).encode()
+
+
 def source_version(chaincode: Chaincode) -> str:
     digest = hashlib.sha256()
     files: list[Path] = []
@@ -41,6 +47,8 @@ def source_version(chaincode: Chaincode) -> str:
     for path in sorted(set(files)):
         digest.update(str(path.relative_to(CHAINCODE_ROOT)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
+    if chaincode.collections:
+        digest.update(b"collections\0" + collections_json(chaincode))
     return digest.hexdigest()[:12]
 
 
@@ -90,6 +98,19 @@ class Deployment:
         self.version = source_version(chaincode)
         self.label = f"{chaincode.name}_{self.version}"
         self.package_path = self.layout.chaincode_dir / f"{self.label}.tar.gz"
+        self.collections_path = self.layout.chaincode_dir / f"{self.label}.collections.json"
+
+    def definition_flags(self) -> list[str]:
+        """What approve and commit must both state: policy and collections."""
+        flags = ["--signature-policy", self.chaincode.endorsement_policy]
+        if self.chaincode.collections:
+            wanted = collections_json(self.chaincode)
+            with _package_lock:  # approvals of several orgs run in parallel
+                if not self.collections_path.exists() or self.collections_path.read_bytes() != wanted:
+                    self.collections_path.parent.mkdir(parents=True, exist_ok=True)
+                    self.collections_path.write_bytes(wanted)
+            flags += ["--collections-config", str(self.collections_path)]
+        return flags
 
     def package(self) -> str:
         """Write the CCaaS package (if missing) and return its package id."""
@@ -191,7 +212,7 @@ class Deployment:
             "lifecycle", "chaincode", "approveformyorg", "-C", self.consortium.channel,
             "--name", self.chaincode.name, "--version", self.version,
             "--package-id", package_id, "--sequence", str(sequence),
-            "--signature-policy", self.chaincode.endorsement_policy, "--waitForEvent",
+            *self.definition_flags(), "--waitForEvent",
             *self.fabric.orderer_flags(self.consortium.orderers[0], org),
         ], env=self.fabric.peer_env(org.anchor_peer))
         return True
@@ -203,7 +224,7 @@ class Deployment:
             "lifecycle", "chaincode", "commit", "-C", self.consortium.channel,
             "--name", self.chaincode.name, "--version", self.version,
             "--sequence", str(sequence),
-            "--signature-policy", self.chaincode.endorsement_policy, "--waitForEvent",
+            *self.definition_flags(), "--waitForEvent",
             *self.fabric.orderer_flags(self.consortium.orderers[0], lessor),
             *self.fabric.peer_target_flags([o.anchor_peer for o in orgs]),
         ], env=self.fabric.peer_env(lessor.anchor_peer))
@@ -311,6 +332,7 @@ def status(fabric: Fabric, consortium: Consortium, orgs: list[Org]) -> list[dict
             "source_version": deployment.version,
             "sequence": (committed or {}).get("sequence"),
             "endorsement_policy": chaincode.endorsement_policy,
+            "collections": [c.name for c in chaincode.collections],
             "approvals": approvals,
             "all_orgs_approved": bool(approvals) and all(approvals.get(o.msp_id) for o in orgs),
             "servers": servers,

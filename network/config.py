@@ -84,10 +84,35 @@ class Org:
 
 
 @dataclasses.dataclass(frozen=True)
+class Collection:
+    """A private data collection of a chaincode (its definition goes to the peer CLI as JSON)."""
+
+    name: str
+    members: tuple[str, ...]
+    endorsement_policy: str
+    required_peer_count: int
+    max_peer_count: int
+    block_to_live: int
+    member_only_read: bool
+    member_only_write: bool
+
+    def definition(self) -> dict:
+        """Fabric's collection config (the peer CLI's --collections-config entry)."""
+        members = ",".join(f"'{msp}.member'" for msp in self.members)
+        return {"name": self.name, "policy": f"OR({members})",
+                "requiredPeerCount": self.required_peer_count,
+                "maxPeerCount": self.max_peer_count, "blockToLive": self.block_to_live,
+                "memberOnlyRead": self.member_only_read,
+                "memberOnlyWrite": self.member_only_write,
+                "endorsementPolicy": {"signaturePolicy": self.endorsement_policy}}
+
+
+@dataclasses.dataclass(frozen=True)
 class Chaincode:
     name: str
     path: Path
     endorsement_policy: str
+    collections: tuple[Collection, ...] = ()
 
 
 @dataclasses.dataclass
@@ -139,6 +164,21 @@ def _require(mapping: dict, key: str, where: str):
     return mapping[key]
 
 
+def _collection(raw: dict, where: str) -> Collection:
+    name = _require(raw, "name", where)
+    where = f"{where} collection {name}"
+    members = tuple(_require(raw, "members", where))
+    if not members:
+        raise ConfigError(f"{where}: needs at least one member")
+    return Collection(name=name, members=members,
+                      endorsement_policy=_require(raw, "endorsement_policy", where),
+                      required_peer_count=int(raw.get("required_peer_count", 0)),
+                      max_peer_count=int(raw.get("max_peer_count", 0)),
+                      block_to_live=int(raw.get("block_to_live", 0)),
+                      member_only_read=bool(raw.get("member_only_read", True)),
+                      member_only_write=bool(raw.get("member_only_write", True)))
+
+
 def load(path: Path = DEFAULT_CONFIG, port_offset: int = 0) -> Consortium:
     """Read the consortium file; every port is shifted by ``port_offset``."""
     raw = yaml.safe_load(Path(path).read_text())
@@ -168,7 +208,9 @@ def load(path: Path = DEFAULT_CONFIG, port_offset: int = 0) -> Consortium:
         if org.joins_later and org.orderers:
             raise ConfigError(f"{where}: an org that joins later cannot run an orderer")
         orgs.append(org)
-    chaincodes = [Chaincode(c["name"], REPO_ROOT / c["path"], c["endorsement_policy"])
+    chaincodes = [Chaincode(c["name"], REPO_ROOT / c["path"], c["endorsement_policy"],
+                            tuple(_collection(k, f"{path}: chaincode {c['name']}")
+                                  for k in c.get("collections") or []))
                   for c in raw.get("chaincodes") or []]
     consortium = Consortium(
         channel=_require(raw, "channel", str(path)),
@@ -179,6 +221,13 @@ def load(path: Path = DEFAULT_CONFIG, port_offset: int = 0) -> Consortium:
     )
     if not consortium.orderers:
         raise ConfigError(f"{path}: no orderer declared")
+    msp_ids = {o.msp_id for o in orgs}
+    for cc in chaincodes:
+        for collection in cc.collections:
+            unknown = set(collection.members) - msp_ids
+            if unknown:
+                raise ConfigError(f"{cc.name} collection {collection.name}: unknown members "
+                                  f"{sorted(unknown)}")
     for org in orgs:
         missing = {c.name for c in chaincodes} - set(org.chaincode_servers)
         if missing:

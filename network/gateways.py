@@ -54,6 +54,24 @@ def code_version() -> str:
     return digest.hexdigest()[:12]
 
 
+def serving():
+    """Workers and threads of every gateway: ``CARBONLEASE_WORKERS`` and
+    ``CARBONLEASE_THREADS`` of the environment `up` runs in, else the gateway's defaults."""
+    # Imported here: the gateway package brings Flask and gRPC, which only gateways need.
+    from gateway.api.config import Serving
+
+    return Serving.from_env()
+
+
+def serving_env(home) -> dict[str, str]:
+    """What gunicorn needs to serve the gateway whose folder is ``home`` behind nginx."""
+    workers = serving()
+    return {"CARBONLEASE_BIND": f"unix:{proxy.socket_path(home)}",
+            "CARBONLEASE_WORKERS": str(workers.workers),
+            "CARBONLEASE_THREADS": str(workers.threads),
+            "PROMETHEUS_MULTIPROC_DIR": str(home / "metrics")}
+
+
 def env(net: "Network", org: Org) -> dict[str, str]:
     client = net.client(org)
     return {
@@ -67,7 +85,7 @@ def env(net: "Network", org: Org) -> dict[str, str]:
         "CARBONLEASE_TLS_KEY": client["tls_key"],
         "CARBONLEASE_CHANNEL": net.consortium.channel,
         "CARBONLEASE_DATABASE_URL": f"sqlite:///{folder(net.layout, org) / 'gateway.db'}",
-        "CARBONLEASE_BIND": f"unix:{proxy.socket_path(folder(net.layout, org))}",
+        **serving_env(folder(net.layout, org)),
         "PYTHONPATH": str(REPO_ROOT),
         # Swagger UI served by the gateway itself: nothing outside the package registries is
         # reachable here, so /api/v1/docs must not depend on a CDN.
@@ -78,9 +96,10 @@ def env(net: "Network", org: Org) -> dict[str, str]:
 
 def follower_env(net: "Network", org: Org) -> dict[str, str]:
     """The gateway's environment minus what only the web server reads, so that a change of
-    those restarts gunicorn alone."""
+    those restarts gunicorn alone (and the follower writes no metric files of its own)."""
     return {key: value for key, value in env(net, org).items()
-            if key not in ("CARBONLEASE_BIND", "CARBONLEASE_SWAGGER_UI_DIR")}
+            if key not in serving_env(folder(net.layout, org))
+            and key != "CARBONLEASE_SWAGGER_UI_DIR"}
 
 
 def url(org: Org) -> str:
@@ -130,7 +149,8 @@ def start(net: "Network") -> list[str]:
                                   cwd=REPO_ROOT)
         if action:
             changes.append(f"{action} {name(org)} on {proxy.socket_path(home)}")
-        action = proxy.ensure(net.layout, org.domain, home, org.gateway_port)
+        action = proxy.ensure(net.layout, org.domain, home, org.gateway_port,
+                              serving().concurrency)
         if action:
             changes.append(f"{action} {proxy.name(org.domain)} on {url(org)}")
         # Started after the credential, which created the database and its tables.

@@ -1,8 +1,9 @@
 """nginx in front of each REST gateway: it listens on the gateway's public port and passes
 only whole requests to gunicorn (a unix socket in the gateway's private folder).
 
-gunicorn's threads are few (one worker, 16 threads); without a proxy, sixteen connections
-that send half a request line and then nothing hold all of them and /health stops answering.
+gunicorn's threads are few (by default 2 workers of 32 threads); without a proxy, that many
+connections that send half a request line and then nothing hold all of them and /health stops
+answering.
 nginx holds any number of idle or trickling connections for the price of a little memory and
 bounds what a client may do: how long it may take to send its headers and body, how large they
 may be, how long it may take to read the answer. What nginx refuses itself is answered in the
@@ -98,7 +99,9 @@ def _user_directive() -> str:
             f"{grp.getgrgid(os.getegid()).gr_name};")
 
 
-def render(gateway_folder: Path, port: int) -> str:
+def render(gateway_folder: Path, port: int, upstream_connections: int) -> str:
+    """nginx's configuration; ``upstream_connections`` is how many requests gunicorn serves at
+    once (workers x threads), the idle connections to it nginx keeps for reuse."""
     home = gateway_folder / "proxy"
     socket = socket_path(gateway_folder)
     if len(str(socket).encode()) > MAX_SOCKET_PATH:
@@ -141,10 +144,11 @@ http {{
 
     # Connections to gunicorn are reused, and closed by nginx first ({UPSTREAM_IDLE_S} s,
     # below gunicorn's keepalive): a request sent on a connection gunicorn has just closed
-    # would answer 502 (nginx does not retry a POST).
+    # would answer 502 (nginx does not retry a POST). As many as gunicorn has threads, so
+    # that at full load no request pays for a new connection.
     upstream gateway {{
         server unix:{socket};
-        keepalive 16;
+        keepalive {upstream_connections};
         keepalive_timeout {UPSTREAM_IDLE_S}s;
     }}
 
@@ -175,13 +179,14 @@ http {{
 """
 
 
-def ensure(layout: Layout, domain: str, gateway_folder: Path, port: int) -> str | None:
+def ensure(layout: Layout, domain: str, gateway_folder: Path, port: int,
+           upstream_connections: int) -> str | None:
     """Write the configuration and keep nginx running with it (restarted when it changed)."""
     home = gateway_folder / "proxy"
     for folder in (home, home / "temp"):
         folder.mkdir(mode=0o700, exist_ok=True)
     config = home / "nginx.conf"
-    text = render(gateway_folder, port)
+    text = render(gateway_folder, port, upstream_connections)
     config.write_text(text)
     config.chmod(0o600)
     argv = [str(NGINX), "-p", str(home), "-c", str(config), "-e", "stderr"]

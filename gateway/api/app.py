@@ -83,7 +83,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     app.url_map.strict_slashes = False
 
     engine = db.make_engine(config.database_url)
-    metrics = Metrics()
+    metrics = Metrics(config.metrics_multiprocess_dir)
     services = Services(
         ledger=Ledger(config.fabric, connect=connect, mvcc_retries=config.mvcc_retries,
                       retry_backoff_ms=config.retry_backoff_ms,
@@ -100,7 +100,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
         read_model=ReadModel(engine),
     )
     app.extensions["carbonlease"] = services
-    metrics.registry.register(ReadModelCollector(services.read_model))
+    metrics.add_collector(ReadModelCollector(services.read_model))
 
     # Order matters: the timer starts before authentication can refuse a request.
     metrics.install(app)

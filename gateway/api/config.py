@@ -58,10 +58,24 @@ Behaviour:
     ``npm install swagger-ui-dist``); the gateway then serves the assets itself under
     ``/api/v1/docs/assets/`` so the docs work with no internet access.
 
-Serving (read by ``gateway.api.gunicorn_config``):
+Serving (read by ``gateway.api.gunicorn_config``, and by the network tool for nginx):
 
-``CARBONLEASE_BIND`` (default ``127.0.0.1:8080``), ``CARBONLEASE_THREADS`` (default 16),
-``CARBONLEASE_TIMEOUT`` (seconds per request, default 120).
+``CARBONLEASE_BIND``
+    Where gunicorn listens; default ``127.0.0.1:8080``.
+``CARBONLEASE_WORKERS``
+    gunicorn worker processes; default 2, one per core of a 2-core host. A request costs
+    ~10 ms of Python CPU (JSON, schemas, protobuf, signing) held under one process's GIL, so
+    one worker caps the gateway near 100 requests/s whatever its threads; more workers than
+    cores only add memory. Each worker opens its own gRPC connection to the peer after the
+    fork (never preloaded). With more than one, ``PROMETHEUS_MULTIPROC_DIR`` must name a
+    private, writable folder (the network tool uses ``metrics/`` in the gateway's folder and
+    empties it at each start) so that ``/metrics`` sums every worker's counters.
+``CARBONLEASE_THREADS``
+    Threads per worker; default 32. A write holds its thread ~0.5 s while it waits for its
+    block, so workers x threads is how many writes are in flight at once: 64 by default,
+    the concurrency the consortium is measured at. Requests beyond it wait in nginx's queue.
+``CARBONLEASE_TIMEOUT``
+    Seconds per request before gunicorn restarts a silent worker; default 120.
 """
 
 from __future__ import annotations
@@ -70,6 +84,8 @@ import dataclasses
 import os
 from typing import Mapping
 
+# prometheus_client's own variable: it decides at import whether counters live in files.
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 DEFAULT_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 DEFAULT_WRITE_DEADLINE_S = 60.0
 DEFAULT_RESUBMIT_AFTER_S = 10.0
@@ -77,6 +93,31 @@ DEFAULT_RESUBMIT_AFTER_S = 10.0
 # margin beyond it was left by one that died.
 STALE_MARGIN_S = 30.0
 DEFAULT_STALE_AFTER_S = DEFAULT_WRITE_DEADLINE_S + STALE_MARGIN_S
+
+
+@dataclasses.dataclass(frozen=True)
+class Serving:
+    """How many processes and threads serve the API (see the module's docstring)."""
+
+    workers: int = 2
+    threads: int = 32
+    timeout_s: int = 120
+
+    @property
+    def concurrency(self) -> int:
+        """Requests served at once; more wait for a thread."""
+        return self.workers * self.threads
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Serving":
+        env = os.environ if env is None else env
+        serving = cls(workers=int(env.get("CARBONLEASE_WORKERS") or cls.workers),
+                      threads=int(env.get("CARBONLEASE_THREADS") or cls.threads),
+                      timeout_s=int(env.get("CARBONLEASE_TIMEOUT") or cls.timeout_s))
+        if serving.workers < 1 or serving.threads < 1 or serving.timeout_s < 1:
+            raise ValueError("CARBONLEASE_WORKERS, CARBONLEASE_THREADS and CARBONLEASE_TIMEOUT "
+                             f"must be positive integers, not {serving}")
+        return serving
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +150,7 @@ class Config:
     swagger_ui_url: str = DEFAULT_SWAGGER_UI_URL
     swagger_ui_dir: str | None = None
     follower_heartbeat_s: float = 5.0
+    metrics_multiprocess_dir: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
@@ -149,5 +191,6 @@ class Config:
             swagger_ui_url=get("SWAGGER_UI_URL", DEFAULT_SWAGGER_UI_URL),
             swagger_ui_dir=get("SWAGGER_UI_DIR"),
             follower_heartbeat_s=float(get("FOLLOWER_HEARTBEAT", "5")),
+            metrics_multiprocess_dir=env.get(METRICS_DIR_VARIABLE) or None,
         )
 

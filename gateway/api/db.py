@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import time
 
 import sqlalchemy as sa
 
@@ -95,6 +97,9 @@ def create_tables(engine: sa.Engine, tables=None) -> None:
             # skips what exists.
             if attempt == attempts - 1:
                 raise
+            # Immediate retries can lose to the other process again and again while it is
+            # still creating its tables one by one: give it a moment.
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
 
 
 def _missing_columns(engine: sa.Engine, table: sa.Table) -> list[sa.Column]:

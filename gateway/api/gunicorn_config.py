@@ -1,10 +1,17 @@
 """gunicorn settings: ``gunicorn -c python:gateway.api.gunicorn_config gateway.api.wsgi:app``.
 
-One worker with many threads: the process holds one gRPC connection to the org's peer and one
-set of Prometheus counters (no multiprocess directory), and a request mostly waits for the
-network (a write waits for its block), which threads handle well. Scale out by running more
-gateway processes behind a balancer, each with its own /metrics target. No preload: the
-Fabric connection is opened lazily inside the worker, never inherited across fork.
+Several workers (``CARBONLEASE_WORKERS``, default 2) with many threads each
+(``CARBONLEASE_THREADS``, default 32; see ``gateway.api.config``): a request mostly waits for
+the network (a write waits ~0.5 s for its block), which threads do well, but the Python work
+between the waits runs under one GIL per process, so one process per core. The read-model
+follower is its own process, so the web workers run no background thread and duplicate
+nothing. No preload: each worker opens its Fabric connection lazily after the fork, never
+inherited across it.
+
+With several workers, each counts its requests in files under ``PROMETHEUS_MULTIPROC_DIR``
+(prometheus_client's multiprocess mode) and ``/metrics``, answered by any worker, sums them;
+the folder is emptied when gunicorn starts, so counters begin at zero as they would in one
+process, and a worker restarted by gunicorn keeps the counts of the one it replaces.
 
 The network tool binds gunicorn to a unix socket in the gateway's private folder behind nginx
 (network/proxy.py), which holds slow clients, bounds request sizes and times, and passes on
@@ -14,16 +21,24 @@ accepts is never refused by gunicorn for its size.
 
 import json
 import os
+import shutil
 
 from gunicorn import util
 
+from gateway.api.config import METRICS_DIR_VARIABLE, Serving
 from gateway.api.errors import error_body
 
+_serving = Serving.from_env()
+_metrics_dir = os.environ.get(METRICS_DIR_VARIABLE)
+if _serving.workers > 1 and not _metrics_dir:
+    raise RuntimeError(f"CARBONLEASE_WORKERS={_serving.workers} needs {METRICS_DIR_VARIABLE}: "
+                       "a private folder where the workers keep their metrics")
+
 bind = os.environ.get("CARBONLEASE_BIND", "127.0.0.1:8080")
-workers = 1
+workers = _serving.workers
 worker_class = "gthread"
-threads = int(os.environ.get("CARBONLEASE_THREADS", "16"))
-timeout = int(os.environ.get("CARBONLEASE_TIMEOUT", "120"))
+threads = _serving.threads
+timeout = _serving.timeout_s
 graceful_timeout = 30
 # Longer than nginx keeps an idle connection to gunicorn (network/proxy.py), so nginx, not
 # gunicorn, closes it: never under a request nginx is sending.
@@ -42,6 +57,13 @@ limit_request_field_size = 16380
 # Only the header nginx sets: a client's own X-Forwarded-Ssl contradicting it would make
 # gunicorn refuse the request (400) instead of the proxy deciding.
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+
+
+def on_starting(server):
+    """Counters left by an earlier run would be summed into this one's: start from none."""
+    if _metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
+        os.makedirs(_metrics_dir, mode=0o700)
 
 
 def _write_json_error(sock, status_int, reason, mesg):

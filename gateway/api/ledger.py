@@ -233,11 +233,19 @@ class Ledger:
         return self._decode(payload, transaction)
 
     def submit(self, chaincode: str, transaction: str, arguments: Sequence = (), *,
+               transient: dict[str, Any] | None = None,
+               endorsing_organizations: Sequence[str] | None = None,
                resume: Attempt | None = None,
                on_endorsed: Callable[[Attempt], None] = lambda attempt: None) -> Committed:
         """Endorse, order and wait for the commit; again on MVCC conflicts, a bounded number
         of times with randomised exponential backoff (each attempt is a new transaction), all
         within the write deadline.
+
+        ``transient`` (name -> value, objects as JSON) reaches the chaincode as transient data:
+        endorsers see it, no block ever holds it (private data travels this way).
+        ``endorsing_organizations`` names the orgs to endorse instead of leaving the choice to
+        Fabric's discovery. Neither is needed to send an attempt again or to resume one: the
+        prepared transaction carries the endorsements, and transient data is never in it.
 
         ``on_endorsed`` sees every attempt, signed, before it is sent for ordering (if it
         raises, the attempt is not sent). With ``resume``, an attempt of this same write made
@@ -251,11 +259,14 @@ class Ledger:
                 return committed
         contract = self._contract(chaincode)
         args = [_argument(a) for a in arguments]
+        transient_data = {k: _argument(v) for k, v in (transient or {}).items()}
         attempt = 0
         while True:
             try:
-                endorsed = contract.new_proposal(transaction, arguments=args).endorse(
-                    timeout=self._within(deadline, _ENDORSE_TIMEOUT_S))
+                endorsed = contract.new_proposal(
+                    transaction, arguments=args, transient_data=transient_data,
+                    endorsing_organizations=endorsing_organizations,
+                ).endorse(timeout=self._within(deadline, _ENDORSE_TIMEOUT_S))
                 endorsed.sign()
                 on_endorsed(Attempt(endorsed.transaction_id, endorsed.result, endorsed.bytes()))
                 return self._order(endorsed, deadline)

@@ -1,9 +1,12 @@
 """Prometheus metrics at ``/metrics``.
 
-The gateway runs as ONE gunicorn worker with many threads (see ``gunicorn_config``), so the
-counters of this process are the whole truth and no multiprocess directory is needed. One
-process also means one gRPC connection to the peer, and the work is waiting on the network
-(a write waits ~0.5 s for its block), which threads do well despite the GIL.
+The gateway may run as several gunicorn workers (see ``gunicorn_config``). In one process the
+counters of its registry are the whole truth. With several, ``PROMETHEUS_MULTIPROC_DIR`` is
+set before prometheus_client is imported, every worker's counters and histograms live in files
+there, and a scrape, answered by whichever worker nginx picks, reads them all (summed per label
+set). The gateway defines no ``Gauge`` (whose ``multiprocess_mode`` would have to say how to
+combine workers): the read model's gauges are computed at each scrape from the database,
+which every worker shares, so any worker gives the same values once.
 
 Each app gets its own registry so that several apps (tests) can live in one process.
 """
@@ -16,6 +19,7 @@ import time
 import flask
 import prometheus_client as prom
 import sqlalchemy as sa
+from prometheus_client import multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 log = logging.getLogger(__name__)
@@ -26,8 +30,14 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 
 
 class Metrics:
-    def __init__(self):
+    def __init__(self, multiprocess_dir: str | None = None):
         self.registry = prom.CollectorRegistry()
+        # What /metrics shows: this registry, or every worker's files and the collectors
+        # added here (a registry holding both would count this worker twice).
+        self._exposed = self.registry
+        if multiprocess_dir:
+            self._exposed = prom.CollectorRegistry()
+            multiprocess.MultiProcessCollector(self._exposed, path=multiprocess_dir)
         self.requests = prom.Counter(
             "carbonlease_http_requests_total", "HTTP requests answered",
             ["route", "method", "status"], registry=self.registry)
@@ -47,6 +57,10 @@ class Metrics:
             "carbonlease_resubmissions_total",
             "Transactions sent for ordering again, unchanged, because no commit was seen",
             registry=self.registry)
+
+    def add_collector(self, collector) -> None:
+        """A collector computed at each scrape, shown once whatever the number of workers."""
+        self._exposed.register(collector)
 
     def install(self, app: flask.Flask) -> None:
         @app.before_request
@@ -69,7 +83,7 @@ class Metrics:
             return response
 
     def exposition(self) -> flask.Response:
-        return flask.Response(prom.generate_latest(self.registry),
+        return flask.Response(prom.generate_latest(self._exposed),
                               mimetype=prom.CONTENT_TYPE_LATEST)
 
 

@@ -315,20 +315,40 @@ class Terms(Request):
 
 class LeaseInput(Request):
     lease_id = Id(required=True)
-    lessee_id = Id(required=True)
     project_id = Id(required=True)
-    terms = fields.Nested(Terms, required=True)
+    lessee_ref = Id(required=True, metadata={
+        "description": "public pseudonym of the lessee (emission reports and meter readings use "
+                       "it as their lessee_id); must not be lessee_id"})
+    lessee_id = Id(required=True, metadata={"description": "private"})
+    lessee_name = Text(200, required=True, metadata={"description": "private"})
+    terms = fields.Nested(Terms, required=True, metadata={"description": "private"})
+
+
+PRIVATE_FIELDS = ("lessee_id", "lessee_name", "terms")
 
 
 class TerminationInput(Request):
-    reason = Text(multiline=True, required=True)
+    reason = Text(multiline=True, required=True, metadata={"description": "private"})
 
 
 class PaymentInput(Request):
     period = Int(1, 360, required=True)
     amount_fen = Int(0, MAX_SAFE_INTEGER, required=True,
-                     metadata={"description": "the period's instalment_fen exactly"})
-    paid_on = Date(required=True)
+                     metadata={"description": "private; the period's instalment_fen exactly"})
+    paid_on = Date(required=True, metadata={"description": "private"})
+
+
+SALT = {"description": "the lease's random salt (64 hex), in every private record so that "
+                       "its hash cannot be guessed"}
+RECORD_HASH = {"description": "hex SHA-256 of the private record's canonical JSON"}
+
+
+class PrivateTerms(ma.Schema):
+    lease_id = fields.String(required=True)
+    lessee_id = fields.String(required=True)
+    lessee_name = fields.String(required=True)
+    terms = fields.Nested(Terms, required=True)
+    salt = fields.String(required=True, metadata=SALT)
 
 
 class Payment(ma.Schema):
@@ -338,10 +358,11 @@ class Payment(ma.Schema):
     paid_on = fields.String(required=True)
     due_date = fields.String(required=True)
     recorded_at = Timestamp(required=True)
-    lease_status = fields.String(required=True)
+    salt = fields.String(required=True, metadata=SALT)
 
 
 class Adjustment(ma.Schema):
+    lease_id = fields.String(required=True)
     period = fields.Integer(required=True)
     based_on_period = fields.Integer(required=True)
     period_start = fields.String(required=True)
@@ -356,24 +377,73 @@ class Adjustment(ma.Schema):
     adjustment_bps = fields.Integer(required=True)
     rate_bps = fields.Integer(required=True)
     fixed_at = Timestamp(required=True)
+    salt = fields.String(required=True, metadata=SALT)
 
 
-class Lease(ma.Schema):
+class Termination(ma.Schema):
     lease_id = fields.String(required=True)
-    lessee_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    salt = fields.String(required=True, metadata=SALT)
+
+
+class LeasePrivate(ma.Schema):
+    """Every private record of a lease exactly as stored: sha256 of each one's canonical JSON
+    (keys sorted, no whitespace) is the public hash that refers to it."""
+
+    terms = fields.Nested(PrivateTerms, required=True, metadata={
+        "description": "sha256 of its canonical JSON = terms_hash"})
+    adjustments = fields.List(fields.Nested(Adjustment), required=True)
+    payments = fields.List(fields.Nested(Payment), required=True)
+    termination = fields.Nested(Termination, required=True, allow_none=True)
+
+
+class AdjustmentRef(ma.Schema):
+    period = fields.Integer(required=True)
+    fixed_at = Timestamp(required=True)
+    record_hash = fields.String(required=True, metadata=RECORD_HASH)
+
+
+class PaymentRef(ma.Schema):
+    period = fields.Integer(required=True)
+    recorded_at = Timestamp(required=True)
+    record_hash = fields.String(required=True, metadata=RECORD_HASH)
+
+
+class PublicLease(ma.Schema):
+    """What every org sees: no price, no lessee."""
+
+    lease_id = fields.String(required=True)
     project_id = fields.String(required=True)
-    terms = fields.Nested(Terms, required=True)
+    lessee_ref = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(
         ["draft", "active", "terminated", "matured"]))
     created_at = Timestamp(required=True)
     activated_at = Timestamp(required=True, allow_none=True)
     terminated_at = Timestamp(required=True, allow_none=True)
-    termination_reason = fields.String(required=True, allow_none=True)
     matured_at = Timestamp(required=True, allow_none=True)
     fixed_through_period = fields.Integer(required=True)
     paid_through_period = fields.Integer(required=True)
-    adjustments = fields.List(fields.Nested(Adjustment), required=True)
-    payments = fields.List(fields.Nested(Payment), required=True)
+    terms_hash = fields.String(required=True, metadata=RECORD_HASH)
+    termination_hash = fields.String(required=True, allow_none=True, metadata=RECORD_HASH)
+    adjustments = fields.List(fields.Nested(AdjustmentRef), required=True)
+    payments = fields.List(fields.Nested(PaymentRef), required=True)
+    private_data_purged_at = Timestamp(required=True, allow_none=True)
+
+
+class Lease(PublicLease):
+    private = fields.Nested(LeasePrivate, required=True, allow_none=True, metadata={
+        "description": "the private records, where the gateway's org is a member of the "
+                       "leaseTerms collection (LessorMSP, RegulatorMSP) and they are not "
+                       "purged; null elsewhere"})
+
+
+class RateFixed(AdjustmentRef):
+    lease_id = fields.String(required=True)
+
+
+class PaymentRecorded(PaymentRef):
+    lease_id = fields.String(required=True)
+    lease_status = fields.String(required=True)
 
 
 class ScheduleRow(ma.Schema):
@@ -391,20 +461,22 @@ class Schedule(ma.Schema):
     status = fields.String(required=True)
     fixed_through_period = fields.Integer(required=True)
     paid_through_period = fields.Integer(required=True)
-    rows = fields.List(fields.Nested(ScheduleRow), required=True, metadata={
-        "description": "rows after fixed_through_period project the base rate"})
+    rows = fields.List(fields.Nested(ScheduleRow), required=True, allow_none=True, metadata={
+        "description": "rows after fixed_through_period project the base rate; null where the "
+                       "gateway's org may not read the lease's terms"})
 
 
 class LeaseHistoryEntry(ma.Schema):
     tx_id = fields.String(required=True)
     timestamp = Timestamp(required=True)
     is_delete = fields.Boolean(required=True)
-    value = fields.Nested(Lease, required=True, allow_none=True)
+    value = fields.Nested(PublicLease, required=True, allow_none=True)
 
 
 class LeaseHistory(ma.Schema):
-    history = fields.List(fields.Nested(LeaseHistoryEntry), required=True,
-                          metadata={"description": "oldest first"})
+    history = fields.List(fields.Nested(LeaseHistoryEntry), required=True, metadata={
+        "description": "public versions, oldest first (Fabric keeps no history of private "
+                       "data; GET the lease for its private records)"})
 
 
 class PreviewInput(Request):
@@ -521,7 +593,8 @@ LEASE_STATUSES = ["draft", "active", "terminated", "matured"]
 
 class ReadLeaseQuery(ReadPageQuery):
     status = fields.String(validate=validate.OneOf(LEASE_STATUSES))
-    lessee_id = Id()
+    lessee_id = Id(metadata={"description": "matches only where the org may read lease terms"})
+    lessee_ref = Id()
     project_id = Id()
 
 
@@ -553,19 +626,24 @@ class ReadReport(LedgerPosition):
     rejected_at = Timestamp(required=True, allow_none=True)
 
 
+PRIVATE_COLUMN = {"description": "private: filled where the gateway's org may read the lease "
+                                  "terms (LessorMSP, RegulatorMSP), null elsewhere"}
+
+
 class ReadLease(LedgerPosition):
     lease_id = fields.String(required=True)
-    lessee_id = fields.String(required=True)
+    lessee_ref = fields.String(required=True)
+    lessee_id = fields.String(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
     project_id = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(LEASE_STATUSES))
-    principal_fen = fields.Integer(required=True)
-    base_rate_bps = fields.Integer(required=True)
-    term_periods = fields.Integer(required=True)
-    period_months = fields.Integer(required=True)
-    start_date = fields.String(required=True)
+    principal_fen = fields.Integer(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
+    base_rate_bps = fields.Integer(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
+    term_periods = fields.Integer(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
+    period_months = fields.Integer(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
+    start_date = fields.String(required=True, allow_none=True, metadata=PRIVATE_COLUMN)
     rate_bps = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "rate of the last fixed period (period 1 runs at base_rate_bps from "
-                       "creation on)"})
+        "description": "private: rate of the last fixed period (period 1 runs at base_rate_bps "
+                       "from creation on); null where the org may not read the terms"})
     fixed_through_period = fields.Integer(required=True)
     paid_through_period = fields.Integer(required=True)
     created_at = Timestamp(required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -31,6 +32,31 @@ def new_project(prefix: str = "p") -> tuple[str, str]:
     return project_id, json.dumps({"project_id": project_id, "name": "Rooftop PV",
                                    "category": "clean_energy",
                                    "expected_annual_reduction_kg": 1200, "location": "Nansha"})
+
+
+# The orgs holding lease terms (the lease chaincode's leaseTerms collection). A write that reads
+# them and also queries the emission chaincode (FixNextRate) names them as endorsers: discovery
+# cannot find endorsers that are collection members and satisfy emission's policy too.
+TERMS_HOLDERS = ["LessorMSP", "RegulatorMSP"]
+
+
+def new_lease(lease_id: str, lessee_ref: str, project_id: str, terms: dict,
+              lessee_name: str = "Nansha Steel Co.") -> tuple[str, dict]:
+    """`CreateLease`'s public argument and its transient data (lessee, terms and a fresh salt
+    are private)."""
+    return (json.dumps({"lease_id": lease_id, "project_id": project_id, "lessee_ref": lessee_ref}),
+            {"lease_private": json.dumps({"lessee_id": f"id-{lessee_ref}", "lessee_name": lessee_name,
+                                          "terms": terms, "salt": secrets.token_hex(32)})})
+
+
+def payment(amount_fen: int, paid_on: str) -> dict:
+    """`RecordPayment`'s transient data."""
+    return {"payment": json.dumps({"amount_fen": amount_fen, "paid_on": paid_on})}
+
+
+def termination(reason: str) -> dict:
+    """`TerminateLease`'s transient data."""
+    return {"termination": json.dumps({"reason": reason})}
 
 
 def admin_client(consortium: dict, msp_id: str) -> dict:
@@ -97,23 +123,27 @@ class Ledger:
                     start_block=block_number, timeout=timeout) as blocks:
                 next(blocks)
 
-    def submit_result(self, msp: str, chaincode: str, name: str, *args, endorsing_organizations=None):
-        result = self.contract(msp, chaincode).submit(name, arguments=list(args),
+    def submit_result(self, msp: str, chaincode: str, name: str, *args, endorsing_organizations=None,
+                      transient=None):
+        result = self.contract(msp, chaincode).submit(name, arguments=list(args), transient_data=transient,
                                                       endorsing_organizations=endorsing_organizations)
         self.settle(result.block_number)
         return result
 
-    def submit(self, msp: str, chaincode: str, name: str, *args):
-        return json.loads(self.submit_result(msp, chaincode, name, *args).result)
+    def submit(self, msp: str, chaincode: str, name: str, *args, transient=None, endorsing_organizations=None):
+        return json.loads(self.submit_result(msp, chaincode, name, *args, transient=transient,
+                                             endorsing_organizations=endorsing_organizations).result)
 
     def evaluate(self, msp: str, chaincode: str, name: str, *args):
         return json.loads(self.contract(msp, chaincode).evaluate(name, arguments=list(args)))
 
-    def refused(self, msp: str, chaincode: str, name: str, *args) -> tuple:
+    def refused(self, msp: str, chaincode: str, name: str, *args, transient=None,
+                endorsing_organizations=None) -> tuple:
         """The chaincode's (code, message) for a submit that must fail at endorsement (so it is
         never ordered and writes nothing)."""
         try:
-            result = self.contract(msp, chaincode).submit(name, arguments=list(args))
+            result = self.contract(msp, chaincode).submit(name, arguments=list(args), transient_data=transient,
+                                                          endorsing_organizations=endorsing_organizations)
         except errors.EndorseError as err:
             return errors.chaincode_error_code(err)
         raise AssertionError(f"{msp} {chaincode}:{name} was committed in block {result.block_number}")

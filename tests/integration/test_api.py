@@ -211,9 +211,11 @@ def lifecycle(lessor, grid, regulator, partner):
     run["interest"] = created(partner.post(
         f"/api/v1/projects/{run['project']['project_id']}/interest",
         {"amount_fen": 3_000_000, "note": "co-finance 25%"}))
+    # Emission reports name the lessee by its pseudonym, the lease's public lessee_ref.
     run["lease"] = created(lessor.post("/api/v1/leases", {
-        "lease_id": run["lease"], "lessee_id": run["lessee"],
-        "project_id": run["project"]["project_id"], "terms": TERMS}))
+        "lease_id": run["lease"], "lessee_ref": run["lessee"], "lessee_id": unique("lessee-id"),
+        "lessee_name": "Nansha Steel Co.", "project_id": run["project"]["project_id"],
+        "terms": TERMS}))
     run["activated"] = created(lessor.post(f"/api/v1/leases/{run['lease']['lease_id']}/activate"),
                                200)
     return run
@@ -283,11 +285,15 @@ def test_project_and_interest(lifecycle, partner, regulator):
     assert listed == {"interests": [interest]}
 
 
-def test_lease_schedule_rate_payment_history(lifecycle, lessor, regulator):
+def test_lease_schedule_rate_payment_history(lifecycle, lessor, regulator, grid):
     lease_id = lifecycle["lease"]["lease_id"]
     assert lifecycle["lease"]["status"] == "draft"
     assert lifecycle["activated"]["status"] == "active"
-    assert regulator.get(f"/api/v1/leases/{lease_id}").json()["status"] == "active"
+    assert regulator.get(f"/api/v1/leases/{lease_id}").json()["private"]["terms"]["terms"][
+        "principal_fen"] == TERMS["principal_fen"]
+    public_view = grid.get(f"/api/v1/leases/{lease_id}").json()
+    assert public_view["status"] == "active" and public_view["private"] is None
+    assert grid.get(f"/api/v1/leases/{lease_id}/schedule").json()["rows"] is None
 
     schedule = lessor.get(f"/api/v1/leases/{lease_id}/schedule").json()
     assert schedule["fixed_through_period"] == 1 and len(schedule["rows"]) == 4
@@ -296,15 +302,19 @@ def test_lease_schedule_rate_payment_history(lifecycle, lessor, regulator):
 
     # Period 1 (2025-Q1) has ended and its verified report exists: target 100,000 kg,
     # verified 90,000 kg -> +1000 bps performance -> tier 500 -> -40 bps.
-    adjustment = created(lessor.post(f"/api/v1/leases/{lease_id}/fix-rate"), 200)
-    assert adjustment["period"] == 2 and adjustment["basis"] == "tier"
+    fixed = created(lessor.post(f"/api/v1/leases/{lease_id}/fix-rate"), 200)
+    assert set(fixed) == {"lease_id", "period", "fixed_at", "record_hash"}
+    adjustment = regulator.get(f"/api/v1/leases/{lease_id}").json()["private"]["adjustments"][0]
+    assert adjustment["period"] == fixed["period"] == 2 and adjustment["basis"] == "tier"
     assert adjustment["report_id"] == lifecycle["report"]["report_id"]
     assert adjustment["performance_bps"] == 1000 and adjustment["rate_bps"] == 410
 
     payment = lessor.post(f"/api/v1/leases/{lease_id}/payments", {
         "period": 1, "amount_fen": first_row["instalment_fen"], "paid_on": "2025-01-15"})
     assert payment.status_code == 201, payment.text
-    assert payment.json()["result"]["due_date"] == "2025-04-01"
+    assert "amount_fen" not in payment.json()["result"]
+    [paid] = lessor.get(f"/api/v1/leases/{lease_id}").json()["private"]["payments"]
+    assert (paid["due_date"], paid["amount_fen"]) == ("2025-04-01", first_row["instalment_fen"])
 
     status = lessor.get(f"/api/v1/transactions/{payment.json()['transaction_id']}").json()
     assert status == {"transaction_id": payment.json()["transaction_id"],
@@ -318,11 +328,18 @@ def test_lease_schedule_rate_payment_history(lifecycle, lessor, regulator):
 
 def test_terminate_lease(lifecycle, lessor):
     lease = created(lessor.post("/api/v1/leases", {
-        "lease_id": unique("lease"), "lessee_id": lifecycle["lessee"],
+        "lease_id": unique("lease"), "lessee_ref": lifecycle["lessee"],
+        "lessee_id": unique("lessee-id"), "lessee_name": "Nansha Steel Co.",
         "project_id": lifecycle["project"]["project_id"], "terms": TERMS}))
+    # A reason is multi-line text (line feed only), also in the transient data the gateway sends.
+    refused = lessor.post(f"/api/v1/leases/{lease['lease_id']}/terminate", {"reason": "withdrawn\r\n"})
+    assert refused.status_code == 422 and "reason" in refused.json()["error"]["details"]["json"], refused.text
+    reason = "withdrawn\nby the lessee"
     terminated = created(lessor.post(f"/api/v1/leases/{lease['lease_id']}/terminate",
-                                     {"reason": "withdrawn"}), 200)
-    assert terminated["status"] == "terminated" and terminated["termination_reason"] == "withdrawn"
+                                     {"reason": reason}), 200)
+    assert terminated["status"] == "terminated" and terminated["termination_hash"]
+    view = lessor.get(f"/api/v1/leases/{lease['lease_id']}").json()
+    assert view["private"]["termination"]["reason"] == reason
 
 
 def test_preview(grid):
@@ -355,7 +372,8 @@ def test_grid_gateway_cannot_verify_a_report(lifecycle, lessor, grid):
 
 def test_regulator_gateway_cannot_create_a_lease(lifecycle, regulator):
     refused(regulator.post("/api/v1/leases", {
-        "lease_id": unique("lease"), "lessee_id": "x", "project_id": lifecycle["project"][
+        "lease_id": unique("lease"), "lessee_ref": "ref-x", "lessee_id": "x",
+        "lessee_name": "X", "project_id": lifecycle["project"][
             "project_id"], "terms": TERMS}), 403, "FORBIDDEN")
 
 
@@ -407,7 +425,8 @@ def test_chaincode_refusals_map_to_4xx(lifecycle, lessor, regulator):
         f"/api/v1/emission-reports/{lifecycle['report']['report_id']}/verify"), 409,
         "INVALID_STATE")
     refused(lessor.post("/api/v1/leases", {
-        "lease_id": unique("lease"), "lessee_id": "x", "project_id": unique("missing"),
+        "lease_id": unique("lease"), "lessee_ref": "ref-x", "lessee_id": "x",
+        "lessee_name": "X", "project_id": unique("missing"),
         "terms": TERMS}), 404, "NOT_FOUND")
 
 

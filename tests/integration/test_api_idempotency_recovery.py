@@ -51,8 +51,9 @@ def draft_lease(consortium, database, writer):
         "expected_annual_reduction_kg": 20_000, "location": "Nansha"})
     assert project.status_code == 201, project.get_json()
     lease = client.post("/api/v1/leases", headers=writer, json={
-        "lease_id": unique("lease"), "lessee_id": unique("lessee"),
-        "project_id": project.get_json()["result"]["project_id"], "terms": TERMS})
+        "lease_id": unique("lease"), "lessee_ref": unique("ref"), "lessee_id": unique("lessee"),
+        "lessee_name": "Nansha Steel Co.", "project_id": project.get_json()["result"]["project_id"],
+        "terms": TERMS})
     assert lease.status_code == 201, lease.get_json()
     return lease.get_json()["result"]["lease_id"]
 

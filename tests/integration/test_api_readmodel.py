@@ -38,11 +38,11 @@ def writers(consortium, tmp_path_factory):
 
 
 class Reader:
-    """A Lessor gateway's read side as `scripts/up` runs it: the web app, served over HTTP, and
-    the follower process, on one database."""
+    """A gateway's read side (Lessor's unless told) as `scripts/up` runs it: the web app,
+    served over HTTP, and the follower process, on one database."""
 
-    def __init__(self, consortium, database_url: str, log_path: Path):
-        self.app = create_app(Config(fabric=fabric_settings(consortium, "LessorMSP"),
+    def __init__(self, consortium, database_url: str, log_path: Path, msp_id: str = "LessorMSP"):
+        self.app = create_app(Config(fabric=fabric_settings(consortium, msp_id),
                                      database_url=database_url))
         services = self.app.extensions["carbonlease"]
         self.read_model = services.read_model
@@ -51,7 +51,7 @@ class Reader:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self.log_path = log_path
-        self._follower = FollowerProcess(follower_env(consortium, database_url), log_path)
+        self._follower = FollowerProcess(follower_env(consortium, database_url, msp_id), log_path)
         self.start_follower()
 
     @property
@@ -204,32 +204,56 @@ def test_reports_follow_submission_rejection_correction_verification(writers, re
     assert ids(second_quarter, "report_id") == [other_period["report_id"]]
 
 
-def test_leases_follow_creation_activation_rate_payment(writers, reader):
+def test_leases_follow_creation_activation_rate_payment(writers, reader, consortium,
+                                                        tmp_path_factory):
     lessor = writers["LessorMSP"]
     project, _ = register_project(lessor, "clean_energy")
-    lessee = unique("rm-lessee")
+    lessee_ref = unique("rm-ref")
     leases = [created(lessor.post("/api/v1/leases", {
-        "lease_id": unique("rm-lease"), "lessee_id": lessee,
-        "project_id": project["project_id"], "terms": TERMS})) for _ in range(2)]
+        "lease_id": unique("rm-lease"), "lessee_ref": lessee_ref, "lessee_id": unique("rm-lessee"),
+        "lessee_name": "Nansha Steel Co.", "project_id": project["project_id"],
+        "terms": TERMS})) for _ in range(2)]
     active_id = leases[0]["lease_id"]
     created(lessor.post(f"/api/v1/leases/{active_id}/activate"), 200)
-    adjustment = created(lessor.post(f"/api/v1/leases/{active_id}/fix-rate"), 200)
+    created(lessor.post(f"/api/v1/leases/{active_id}/fix-rate"), 200)
+    view = lessor.get(f"/api/v1/leases/{active_id}").json()["private"]
     schedule = lessor.get(f"/api/v1/leases/{active_id}/schedule").json()
     created(lessor.post(f"/api/v1/leases/{active_id}/payments", {
         "period": 1, "amount_fen": schedule["rows"][0]["instalment_fen"],
         "paid_on": "2025-01-15"}))
 
+    # The Lessor, a member of the lease terms collection, fills the private columns.
     records = reader.wait_for(
         "/api/v1/read/leases",
         lambda rs: [(r["lease_id"], r["paid_through_period"]) for r in rs] == [(active_id, 1)],
-        status="active", lessee_id=lessee)
+        status="active", lessee_ref=lessee_ref)
     [active] = records
     assert active["fixed_through_period"] == 2
-    assert active["rate_bps"] == adjustment["rate_bps"]
+    assert active["rate_bps"] == view["adjustments"][-1]["rate_bps"]
     assert active["principal_fen"] == TERMS["principal_fen"]
+    assert active["lessee_id"] == view["terms"]["lessee_id"]
+    assert ids(reader.all_records("/api/v1/read/leases", lessee_id=active["lessee_id"]),
+               "lease_id") == [active_id]
     drafts = reader.all_records("/api/v1/read/leases", status="draft",
                                 project_id=project["project_id"])
     assert ids(drafts, "lease_id") == [leases[1]["lease_id"]]
+
+    # The Grid's read model follows the same events and has the public columns only.
+    grid_folder = tmp_path_factory.mktemp("grid-rm")
+    grid = Reader(consortium, f"sqlite:///{grid_folder / 'gateway.db'}",
+                  grid_folder / "follower.log", "GridMSP")
+    try:
+        [seen] = grid.wait_for(
+            "/api/v1/read/leases",
+            lambda rs: [(r["lease_id"], r["paid_through_period"]) for r in rs] == [(active_id, 1)],
+            status="active", lessee_ref=lessee_ref)
+    finally:
+        grid.stop()
+    assert (seen["status"], seen["project_id"], seen["fixed_through_period"]) == (
+        "active", project["project_id"], 2)
+    assert all(seen[name] is None for name in ("lessee_id", "principal_fen", "base_rate_bps",
+                                                "term_periods", "period_months", "start_date",
+                                                "rate_bps"))
 
 
 def test_status_reports_the_position(reader):
@@ -321,8 +345,8 @@ def test_restart_resumes_from_the_checkpoint(writers, reader, consortium, databa
     delivered = []
     apply = follower.apply
 
-    def recording_apply(read_model, chaincode, event):
-        outcome = apply(read_model, chaincode, event)
+    def recording_apply(read_model, chaincode, event, private_lease=None):
+        outcome = apply(read_model, chaincode, event, private_lease)
         delivered.append((chaincode, event.event_name, event.block_number, outcome))
         return outcome
 

@@ -17,7 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from gateway.fabricgw import errors
-from tests.integration.fabric_clients import Ledger, connect_admin, new_project, uid
+from tests.integration.fabric_clients import (
+    TERMS_HOLDERS, Ledger, connect_admin, new_lease, new_project, termination, uid,
+)
 
 TERMS = {
     "principal_fen": 12_000_000, "base_rate_bps": 450, "term_periods": 3, "period_months": 1,
@@ -258,7 +260,7 @@ def test_writes_from_the_wrong_org_are_forbidden_and_write_nothing(ledger):
     region, lessee, lease_id = uid("R"), uid("lessee"), uid("lease")
     project_id, project = new_project("it-forbid")
     ledger.submit("LessorMSP", "lease", "RegisterProject", project)
-    lease = json.dumps({"lease_id": lease_id, "lessee_id": lessee, "project_id": project_id, "terms": TERMS})
+    lease, lease_private = new_lease(lease_id, lessee, project_id, TERMS)
     reading_id = uid("rd")
     attempts = {
         "Grid publishing a factor": ("GridMSP", "emission", "PublishFactor", factor(region, 2024, 500)),
@@ -277,9 +279,10 @@ def test_writes_from_the_wrong_org_are_forbidden_and_write_nothing(ledger):
             "LessorMSP", "lease", "ExpressInterest", project_id, json.dumps({"amount_fen": 1, "note": ""})),
         "Regulator registering a project": ("RegulatorMSP", "lease", "RegisterProject", new_project()[1]),
     }
+    transients = {"Regulator creating a lease": lease_private, "a partner creating a lease": lease_private}
     for what, (msp, chaincode, name, *args) in attempts.items():
         with pytest.raises(errors.EndorseError) as info:
-            ledger.contract(msp, chaincode).submit(name, arguments=args)
+            ledger.contract(msp, chaincode).submit(name, arguments=args, transient_data=transients.get(what))
         assert errors.chaincode_error_code(info.value)[0] == "FORBIDDEN", what
         # Refused by the chaincode on the endorsing peer: never ordered, so not on the ledger.
         with pytest.raises(errors.NotFoundError):
@@ -300,26 +303,39 @@ def test_lease_create_activate_terminate_with_history_and_preview(ledger):
     lease_id, draft_only = uid("lease"), uid("lease")
 
     def create(lid, terms=TERMS, pid=project_id):
-        return json.dumps({"lease_id": lid, "lessee_id": "lessee-x", "project_id": pid, "terms": terms})
+        public, private = new_lease(lid, "lessee-x", pid, terms)
+        return {"args": [public], "transient": private}
 
-    results = parallel((ledger.submit_result, "LessorMSP", "lease", "CreateLease", create(lease_id)),
-                       (ledger.submit_result, "LessorMSP", "lease", "CreateLease", create(draft_only)))
+    def submit_create(lid):
+        request = create(lid)
+        return ledger.submit_result("LessorMSP", "lease", "CreateLease", *request["args"],
+                                    transient=request["transient"])
+
+    results = parallel((submit_create, lease_id), (submit_create, draft_only))
     created = json.loads(results[0].result)
     assert (created["status"], created["fixed_through_period"], created["paid_through_period"],
             created["adjustments"], created["payments"], created["activated_at"]) == ("draft", 1, 0, [], [], None)
-    assert created["terms"] == TERMS
-    assert ledger.evaluate("HKPartnerMSP", "lease", "GetLease", lease_id) == created
-    assert ledger.refused("LessorMSP", "lease", "CreateLease", create(lease_id))[0] == "ALREADY_EXISTS"
-    assert ledger.refused("LessorMSP", "lease", "CreateLease", create(uid("lease"), pid=uid("none")))[0] == "NOT_FOUND"
-    assert ledger.refused("LessorMSP", "lease", "CreateLease",
-                          create(uid("lease"), terms={**TERMS, "period_months": 2}))[0] == "INVALID_ARGUMENT"
-    assert ledger.refused("LessorMSP", "lease", "RecordPayment", lease_id, "1", "1", "2024-01-01")[0] == \
+    assert created["lessee_ref"] == "lessee-x" and "terms" not in created
+    assert ledger.evaluate("HKPartnerMSP", "lease", "GetLease", lease_id) == {**created, "private": None}
+    member_view = ledger.evaluate("RegulatorMSP", "lease", "GetLease", lease_id)
+    assert member_view["private"]["terms"]["terms"] == TERMS
+    for request, code in [(create(lease_id), "ALREADY_EXISTS"), (create(uid("lease"), pid=uid("none")), "NOT_FOUND"),
+                          (create(uid("lease"), terms={**TERMS, "period_months": 2}), "INVALID_ARGUMENT")]:
+        assert ledger.refused("LessorMSP", "lease", "CreateLease", *request["args"],
+                              transient=request["transient"])[0] == code
+    # Terms as an argument are refused: they would be written into the block.
+    assert ledger.refused("LessorMSP", "lease", "CreateLease", json.dumps(
+        {"lease_id": uid("lease"), "project_id": project_id, "lessee_ref": "x", "terms": TERMS}))[0] == \
+        "INVALID_ARGUMENT"
+    assert ledger.refused("LessorMSP", "lease", "RecordPayment", lease_id, "1",
+                          transient={"payment": json.dumps({"amount_fen": 1, "paid_on": "2024-01-01"})})[0] == \
         "INVALID_STATE"  # a draft takes no payment
 
     # The schedule of a draft: period 1 at the base rate, later rows projected at the base rate,
-    # equal to the preview in which every period's rate stays at the base rate.
-    schedule = ledger.evaluate("GridMSP", "lease", "GetSchedule", lease_id)
+    # equal to the preview in which every period's rate stays at the base rate. Only members see rows.
+    schedule = ledger.evaluate("RegulatorMSP", "lease", "GetSchedule", lease_id)
     assert (schedule["lease_id"], schedule["status"], schedule["fixed_through_period"]) == (lease_id, "draft", 1)
+    assert ledger.evaluate("GridMSP", "lease", "GetSchedule", lease_id) == {**schedule, "rows": None}
     flat = ledger.preview({**TERMS, "missing_report_bps": 0}, [None] * 3)
     assert schedule["rows"] == flat
     assert [r["principal_fen"] for r in flat] == [4_000_000] * 3
@@ -329,14 +345,20 @@ def test_lease_create_activate_terminate_with_history_and_preview(ledger):
     activated = ledger.submit_result("LessorMSP", "lease", "ActivateLease", lease_id)
     assert json.loads(activated.result)["status"] == "active"
     assert ledger.refused("LessorMSP", "lease", "ActivateLease", lease_id)[0] == "INVALID_STATE"
-    assert ledger.refused("RegulatorMSP", "lease", "TerminateLease", lease_id, "no")[0] == "FORBIDDEN"
-    terminated = ledger.submit_result("LessorMSP", "lease", "TerminateLease", lease_id, "equipment destroyed")
+    assert ledger.refused("RegulatorMSP", "lease", "TerminateLease", lease_id, transient=termination("no"))[0] == \
+        "FORBIDDEN"
+    terminated = ledger.submit_result("LessorMSP", "lease", "TerminateLease", lease_id,
+                                      transient=termination("equipment destroyed"))
     body = json.loads(terminated.result)
-    assert (body["status"], body["termination_reason"]) == ("terminated", "equipment destroyed")
+    assert body["status"] == "terminated" and body["termination_hash"]
     assert body["terminated_at"] is not None and body["activated_at"] is not None
-    for name, args in [("ActivateLease", []), ("FixNextRate", []), ("TerminateLease", ["again"])]:
-        assert ledger.refused("LessorMSP", "lease", name, lease_id, *args)[0] == "INVALID_STATE", name
-    draft_terminated = ledger.submit("LessorMSP", "lease", "TerminateLease", draft_only, "never signed")
+    assert ledger.evaluate("LessorMSP", "lease", "GetLease", lease_id)["private"]["termination"]["reason"] == \
+        "equipment destroyed"
+    for name, transient in [("ActivateLease", None), ("FixNextRate", None), ("TerminateLease", termination("again"))]:
+        assert ledger.refused("LessorMSP", "lease", name, lease_id, transient=transient,
+                              endorsing_organizations=TERMS_HOLDERS)[0] == "INVALID_STATE", name
+    draft_terminated = ledger.submit("LessorMSP", "lease", "TerminateLease", draft_only,
+                                     transient=termination("never signed"))
     assert (draft_terminated["status"], draft_terminated["activated_at"]) == ("terminated", None)
 
     history = ledger.evaluate("MacaoPartnerMSP", "lease", "GetLeaseHistory", lease_id)
@@ -352,15 +374,15 @@ def test_lease_write_endorsed_by_the_lessor_alone_fails_validation(ledger):
     project_id, project = new_project("it-policy")
     ledger.submit("LessorMSP", "lease", "RegisterProject", project)
     lease_id = uid("lease")
-    body = json.dumps({"lease_id": lease_id, "lessee_id": "lessee-x", "project_id": project_id, "terms": TERMS})
+    body, private = new_lease(lease_id, "lessee-x", project_id, TERMS)
     with pytest.raises(errors.CommitError) as info:
-        ledger.contract("LessorMSP", "lease").submit("CreateLease", arguments=[body],
+        ledger.contract("LessorMSP", "lease").submit("CreateLease", arguments=[body], transient_data=private,
                                                      endorsing_organizations=["LessorMSP"])
     assert info.value.code == "ENDORSEMENT_POLICY_FAILURE" and info.value.block_number > 0
     ledger.settle(info.value.block_number)
     assert ledger.evaluate_error("RegulatorMSP", "lease", "GetLease", lease_id)[0] == "NOT_FOUND"
     # The same write with the policy's endorsers commits.
-    assert ledger.submit("LessorMSP", "lease", "CreateLease", body)["status"] == "draft"
+    assert ledger.submit("LessorMSP", "lease", "CreateLease", body, transient=private)["status"] == "draft"
 
 
 def test_roles_key_level_policy_needs_every_lessor_and_regulator(ledger, consortium):

@@ -27,7 +27,9 @@ from typing import Optional
 import pytest
 
 from gateway.fabricgw import errors
-from tests.integration.fabric_clients import ORGS, Ledger, new_project, uid
+from tests.integration.fabric_clients import (
+    ORGS, TERMS_HOLDERS, Ledger, new_lease, new_project, payment, termination, uid,
+)
 
 # --- the oracle (DESIGN.md, "The floating-rate mechanism (normative)") --------------------------
 
@@ -333,6 +335,21 @@ def test_preview_refuses_malformed_arguments(ledger):
 
 # --- a real lease: rates fixed from verified reports ---------------------------------------------
 
+def create_lease(ledger, lease_id: str, lessee_ref: str, project_id: str, terms: dict) -> dict:
+    """A draft lease whose emission reports are filed under ``lessee_ref``, its public pseudonym."""
+    public, private = new_lease(lease_id, lessee_ref, project_id, terms)
+    return ledger.submit("LessorMSP", "lease", "CreateLease", public, transient=private)
+
+
+def fix_next_rate(ledger, lease_id: str) -> dict:
+    return ledger.submit("LessorMSP", "lease", "FixNextRate", lease_id, endorsing_organizations=TERMS_HOLDERS)
+
+
+def private_view(ledger, lease_id: str) -> dict:
+    """The lease's private records, as the Regulator (a member of leaseTerms) reads them."""
+    return ledger.evaluate("RegulatorMSP", "lease", "GetLease", lease_id)["private"]
+
+
 def month_range(year: int, month: int) -> tuple[str, str]:
     end_year, end_month = (year + 1, 1) if month == 12 else (year, month + 1)
     return f"{year}-{month:02d}-01", f"{end_year}-{end_month:02d}-01"
@@ -368,8 +385,7 @@ def test_rates_fixed_from_verified_reports_preview_equals_schedule_and_lease_mat
         jobs = [pool.submit(ledger.submit, "GridMSP", "emission", "SubmitMeterReading", json.dumps({
                     "reading_id": reading_id, "lessee_id": lessee, "facility_id": "plant-1", "region": region,
                     "period_start": start1, "period_end": end1, "kwh": 10000})),
-                pool.submit(ledger.submit, "LessorMSP", "lease", "CreateLease", json.dumps(
-                    {"lease_id": lease_id, "lessee_id": lessee, "project_id": project_id, "terms": LEASE_TERMS}))]
+                pool.submit(create_lease, ledger, lease_id, lessee, project_id, LEASE_TERMS)]
         [j.result() for j in jobs]
     ledger.submit("LessorMSP", "lease", "ActivateLease", lease_id)
 
@@ -390,13 +406,14 @@ def test_rates_fixed_from_verified_reports_preview_equals_schedule_and_lease_mat
                 pool.submit(ledger.submit, "RegulatorMSP", "emission", "VerifyReport", r3["report_id"])]
         [j.result() for j in jobs]
 
-    fixed = [ledger.submit("LessorMSP", "lease", "FixNextRate", lease_id) for _ in range(3)]
+    fixed = [fix_next_rate(ledger, lease_id) for _ in range(3)]
     hand = [  # (period, report_id, verified_kg, target, performance, tier, basis, adjustment, rate)
         (2, r1["report_id"], 8810, 10000, 1190, 1000, "tier", -50, 400),
         (3, None, None, 9900, None, None, "missing_report", 60, 510),
         (4, r3["report_id"], 15000, 9800, -5306, None, "no_tier_cap", 100, 550),
     ]
-    for record, want in zip(fixed, hand):
+    for reference, record, want in zip(fixed, private_view(ledger, lease_id)["adjustments"], hand):
+        assert (reference["period"], reference["fixed_at"]) == (record["period"], record["fixed_at"])
         period = want[0]
         start, end = month_range(2024, period - 1)
         assert (record["period"], record["report_id"], record["verified_kg"], record["target_kg"],
@@ -411,45 +428,51 @@ def test_rates_fixed_from_verified_reports_preview_equals_schedule_and_lease_mat
     # Fixed through period 4: rows 1-4 of the ledger's schedule equal the preview with the verified
     # kg of periods 1-3 and null after (row 5 is still a projection at the base rate on the ledger).
     emissions = [8810, None, 15000, None, None]
-    schedule = ledger.evaluate("GridMSP", "lease", "GetSchedule", lease_id)
+    schedule = ledger.evaluate("RegulatorMSP", "lease", "GetSchedule", lease_id)
     preview = ledger.preview(LEASE_TERMS, emissions)
     assert (schedule["status"], schedule["fixed_through_period"], schedule["paid_through_period"]) == ("active", 4, 0)
     assert schedule["rows"][:4] == preview[:4] == oracle_schedule(LEASE_TERMS, emissions)[:4]
     assert [r["rate_bps"] for r in schedule["rows"]] == [450, 400, 510, 550, 450]  # row 5 projected at base
 
     # Period 5 from period 4 (no report): missing. Now every row is fixed and equals the preview.
-    last = ledger.submit("LessorMSP", "lease", "FixNextRate", lease_id)
+    fix_next_rate(ledger, lease_id)
+    last = private_view(ledger, lease_id)["adjustments"][-1]
     assert (last["period"], last["basis"], last["rate_bps"], last["report_id"]) == (5, "missing_report", 510, None)
     schedule = ledger.evaluate("RegulatorMSP", "lease", "GetSchedule", lease_id)
     assert schedule["rows"] == ledger.preview(LEASE_TERMS, emissions) == oracle_schedule(LEASE_TERMS, emissions)
-    code, _ = ledger.refused("LessorMSP", "lease", "FixNextRate", lease_id)
+    code, _ = ledger.refused("LessorMSP", "lease", "FixNextRate", lease_id, endorsing_organizations=TERMS_HOLDERS)
     assert code == "INVALID_STATE"  # all five rates are fixed
 
-    lease = ledger.evaluate("MacaoPartnerMSP", "lease", "GetLease", lease_id)
-    assert [a["rate_bps"] for a in lease["adjustments"]] == [400, 510, 550, 510]
-    assert [a["report_id"] for a in lease["adjustments"]] == [r1["report_id"], None, r3["report_id"], None]
+    adjustments = private_view(ledger, lease_id)["adjustments"]
+    assert [a["rate_bps"] for a in adjustments] == [400, 510, 550, 510]
+    assert [a["report_id"] for a in adjustments] == [r1["report_id"], None, r3["report_id"], None]
+    assert ledger.evaluate("MacaoPartnerMSP", "lease", "GetLease", lease_id)["private"] is None
 
     # Payments: only the exact instalment of the next unpaid period.
     rows = schedule["rows"]
     assert ledger.refused("LessorMSP", "lease", "RecordPayment", lease_id, "2",
-                          str(rows[1]["instalment_fen"]), "2024-02-01")[0] == "INVALID_STATE"
+                          transient=payment(rows[1]["instalment_fen"], "2024-02-01"))[0] == "INVALID_STATE"
     assert ledger.refused("LessorMSP", "lease", "RecordPayment", lease_id, "1",
-                          str(rows[0]["instalment_fen"] + 1), "2024-01-15")[0] == "INVALID_ARGUMENT"
+                          transient=payment(rows[0]["instalment_fen"] + 1, "2024-01-15"))[0] == "INVALID_ARGUMENT"
     assert ledger.refused("LessorMSP", "lease", "RecordPayment", lease_id, "1",
-                          str(rows[0]["instalment_fen"]), "2023-12-31")[0] == "INVALID_ARGUMENT"
+                          transient=payment(rows[0]["instalment_fen"], "2023-12-31"))[0] == "INVALID_ARGUMENT"
     assert ledger.refused("RegulatorMSP", "lease", "RecordPayment", lease_id, "1",
-                          str(rows[0]["instalment_fen"]), "2024-01-15")[0] == "FORBIDDEN"
+                          transient=payment(rows[0]["instalment_fen"], "2024-01-15"))[0] == "FORBIDDEN"
     for row in rows:
         start, end = month_range(2024, row["period"])
-        payment = ledger.submit("LessorMSP", "lease", "RecordPayment", lease_id, str(row["period"]),
-                                str(row["instalment_fen"]), start)
-        assert (payment["period"], payment["amount_fen"], payment["paid_on"], payment["due_date"]) == \
+        recorded = ledger.submit("LessorMSP", "lease", "RecordPayment", lease_id, str(row["period"]),
+                                 transient=payment(row["instalment_fen"], start))
+        assert recorded["period"] == row["period"] and set(recorded) == {
+            "lease_id", "period", "recorded_at", "record_hash", "lease_status"}
+        assert recorded["lease_status"] == ("matured" if row["period"] == 5 else "active")
+        paid = private_view(ledger, lease_id)["payments"][-1]
+        assert (paid["period"], paid["amount_fen"], paid["paid_on"], paid["due_date"]) == \
             (row["period"], row["instalment_fen"], start, end)
-        assert payment["lease_status"] == ("matured" if row["period"] == 5 else "active")
     lease = ledger.evaluate("HKPartnerMSP", "lease", "GetLease", lease_id)
     assert (lease["status"], lease["paid_through_period"], len(lease["payments"])) == ("matured", 5, 5)
-    assert lease["matured_at"] is not None
-    assert ledger.refused("LessorMSP", "lease", "TerminateLease", lease_id, "too late")[0] == "INVALID_STATE"
+    assert lease["matured_at"] is not None and lease["private"] is None
+    assert ledger.refused("LessorMSP", "lease", "TerminateLease", lease_id,
+                          transient=termination("too late"))[0] == "INVALID_STATE"
 
     history = ledger.evaluate("LessorMSP", "lease", "GetLeaseHistory", lease_id)
     # created, activated, 4 rates fixed, 5 payments = 11 versions, oldest first.
@@ -472,12 +495,13 @@ def test_rate_from_a_verified_report_needs_the_exact_period(ledger):
                               pool.submit(ledger.submit, "LessorMSP", "emission", "SubmitReport", json.dumps(rep))]]
     with ThreadPoolExecutor(max_workers=2) as pool:
         [j.result() for j in [
-            pool.submit(ledger.submit, "LessorMSP", "lease", "CreateLease", json.dumps(
-                {"lease_id": lease_id, "lessee_id": lessee, "project_id": project_id, "terms": terms})),
+            pool.submit(create_lease, ledger, lease_id, lessee, project_id, terms),
             pool.submit(ledger.submit, "RegulatorMSP", "emission", "VerifyReport", rep["report_id"])]]
-    assert ledger.refused("LessorMSP", "lease", "FixNextRate", lease_id)[0] == "INVALID_STATE"  # still draft
+    assert ledger.refused("LessorMSP", "lease", "FixNextRate", lease_id,
+                          endorsing_organizations=TERMS_HOLDERS)[0] == "INVALID_STATE"  # still draft
     ledger.submit("LessorMSP", "lease", "ActivateLease", lease_id)
-    record = ledger.submit("LessorMSP", "lease", "FixNextRate", lease_id)
+    fix_next_rate(ledger, lease_id)
+    [record] = private_view(ledger, lease_id)["adjustments"]
     assert (record["basis"], record["report_id"], record["adjustment_bps"], record["rate_bps"]) == \
         ("missing_report", None, 60, 510)
     assert (record["period_start"], record["period_end"]) == ("2024-01-01", "2024-04-01")

@@ -1,7 +1,6 @@
 import { Context, Contract } from 'fabric-contract-api';
 import { invalidArgument } from './errors';
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+import { decodeUtf8 } from './text';
 
 /**
  * Base of both contracts. Only methods declared directly on a subclass become transactions
@@ -18,13 +17,7 @@ export class CarbonContract extends Contract {
     async beforeTransaction(ctx: Context): Promise<void> {
         // getBufferArgs (the function name, then the arguments) is in the shim but not its typings.
         const raw = (ctx.stub as unknown as { getBufferArgs(): Uint8Array[] }).getBufferArgs();
-        raw.forEach((bytes, index) => {
-            try {
-                UTF8.decode(bytes);
-            } catch {
-                throw invalidArgument(index === 0 ? 'function' : `argument ${index}`, 'is not valid UTF-8');
-            }
-        });
+        raw.forEach((bytes, index) => decodeUtf8(bytes, index === 0 ? 'function' : `argument ${index}`));
     }
 
     async unknownTransaction(ctx: Context): Promise<void> {

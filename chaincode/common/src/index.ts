@@ -6,6 +6,7 @@ export * from './identity';
 export * from './json';
 export * from './jsonarg';
 export * from './ledger';
+export * from './privatedata';
 export * from './roles';
 export * from './text';
 export * from './validate';

@@ -37,6 +37,20 @@ export function codePointLength(value: string): number {
     return length;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Bytes from a client as text. The shim's own decoding (Buffer.toString()) silently turns bytes
+ * that are not UTF-8 into U+FFFD, so the ledger would keep text the caller never sent.
+ */
+export function decodeUtf8(bytes: Uint8Array, field: string): string {
+    try {
+        return UTF8.decode(bytes);
+    } catch {
+        throw invalidArgument(field, 'is not valid UTF-8');
+    }
+}
+
 const hex = (codePoint: number): string => `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** Refuses ill-formed Unicode; every string of every JSON argument goes through this. */

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Context } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
+import { createHash } from 'node:crypto';
 import {
     addMonths, CarbonContract, canonicalJson, codePointLength, expectArgs, getRoles, parseDate, parseIntArg, parseJsonArg,
-    parseObjectArg, previousDay, readInt, readText, requireRole, roundHalfAwayFromZero, setRoles, toSafeNumber,
+    parseObjectArg, previousDay, readInt, readPrivateJson, readText, requireRole, roundHalfAwayFromZero, setRoles,
+    toSafeNumber, transientObject, writePrivateJson,
 } from '../src';
 import { CLIENT_MULTI_OU_CERT, NO_OU_CERT } from './certs';
 import { admin, at, client, codeOf, FakeLedger, peer } from './harness';
@@ -225,5 +227,75 @@ describe('SetRoles / GetRoles / role checks', () => {
     it('an unknown transaction name is INVALID_ARGUMENT', async () => {
         const result = await new FakeLedger().invoke(contract, 'NoSuchThing', [], client('LessorMSP'), T);
         assert.equal(codeOf(result), 'INVALID_ARGUMENT');
+    });
+});
+
+/** Private data helpers against the harness's model of the peer. */
+class VaultContract extends CarbonContract {
+    async Store(ctx: Context): Promise<string> {
+        const secret = transientObject(ctx, 'secret', ['text']);
+        return writePrivateJson(ctx, 'vault', 'k', secret);
+    }
+
+    async Read(ctx: Context): Promise<string> {
+        return canonicalJson(await readPrivateJson(ctx, 'vault', 'k'));
+    }
+}
+
+describe('private data: transient in, hash out, members only', () => {
+    const vault = new VaultContract();
+    const newLedger = (): FakeLedger => {
+        const ledger = new FakeLedger();
+        ledger.collections.set('vault', ['LessorMSP', 'RegulatorMSP']);
+        return ledger;
+    };
+
+    it('stores the transient value and answers the SHA-256 of the stored bytes', async () => {
+        const ledger = newLedger();
+        const stored = await ledger.invoke(vault, 'Store', [], client('LessorMSP'), T, { secret: '{"text":"x"}' });
+        assert.equal(stored.ok, true, stored.error);
+        assert.equal(stored.payload, createHash('sha256').update('{"text":"x"}').digest('hex'));
+        assert.deepEqual(stored.writes, ['private:vault:k']);
+        assert.equal((await ledger.invoke(vault, 'Read', [], client('RegulatorMSP'), T)).payload, '{"text":"x"}');
+    });
+
+    it('a missing or malformed transient entry is INVALID_ARGUMENT and writes nothing', async () => {
+        const transients: Record<string, string | Uint8Array>[] = [{}, { secret: '' }, { secret: '{"text":1,"x":2}' },
+            { secret: '[' }, { secret: Buffer.from([0x7b, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]) }];
+        for (const transient of transients) {
+            const result = await newLedger().invoke(vault, 'Store', [], client('LessorMSP'), T, transient);
+            assert.equal(codeOf(result), 'INVALID_ARGUMENT', JSON.stringify(transient));
+            assert.deepEqual(result.writes, []);
+        }
+    });
+
+    it('transient JSON is read as strictly as a JSON argument', async () => {
+        const refusals: [string, string][] = [
+            ['{"text":"a","text":"b"}', 'INVALID_ARGUMENT: transient secret: duplicate key "text"'],
+            ['{"text":"\\ud800"}', 'INVALID_ARGUMENT: transient secret.text: must be well-formed Unicode (it holds a lone UTF-16 surrogate)'],
+            ['{"text":1.0}', 'INVALID_ARGUMENT: transient secret.text: numbers must be JSON integers, written without fraction or exponent'],
+        ];
+        for (const [secret, error] of refusals) {
+            const result = await newLedger().invoke(vault, 'Store', [], client('LessorMSP'), T, { secret });
+            assert.equal(result.error, error, secret);
+            assert.deepEqual(result.writes, []);
+        }
+    });
+
+    it("a non-member's read is refused by the peer: FORBIDDEN naming the collection", async () => {
+        const ledger = newLedger();
+        await ledger.invoke(vault, 'Store', [], client('LessorMSP'), T, { secret: '{"text":"x"}' });
+        const refused = await ledger.invoke(vault, 'Read', [], client('HKPartnerMSP'), T);
+        assert.equal(codeOf(refused), 'FORBIDDEN');
+        assert.match(refused.error, /collection vault .* tx creator does not have read access permission/);
+        const write = await ledger.invoke(vault, 'Store', [], client('GridMSP'), T, { secret: '{"text":"y"}' });
+        assert.match(write.error, /does not have write access permission/);
+    });
+
+    it('a peer outside the collection holds no value: null, not an error', async () => {
+        const ledger = newLedger();
+        await ledger.invoke(vault, 'Store', [], client('LessorMSP'), T, { secret: '{"text":"x"}' });
+        ledger.peerMsp = 'GridMSP';
+        assert.equal((await ledger.invoke(vault, 'Read', [], client('LessorMSP'), T)).payload, 'null');
     });
 });

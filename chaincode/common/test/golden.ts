@@ -30,6 +30,9 @@ interface RecordedTransaction {
     step: string;
     transaction: string;
     arguments: string[];
+    // Transient data (name -> text) when the transaction had any: endorsers see it, no block
+    // holds it.
+    transient?: Record<string, string>;
     msp: string;
     time: string;
     answer: unknown;
@@ -51,10 +54,13 @@ export class GoldenStory {
     constructor(private readonly chaincode: string) {}
 
     /** Records one successful transaction of the story (a failure fails the test). */
-    record(step: string, fcn: string, args: string[], caller: Caller, time: Date, result: TxResult): void {
+    record(step: string, fcn: string, args: string[], caller: Caller, time: Date, result: TxResult,
+        transient: Record<string, string> = {}): void {
         assert.equal(result.ok, true, `${step}: ${fcn} failed: ${result.error}`);
         this.transactions.push({
-            step, transaction: fcn, arguments: args, msp: caller.msp, time: time.toISOString(),
+            step, transaction: fcn, arguments: args,
+            ...(Object.keys(transient).length > 0 ? { transient } : {}),
+            msp: caller.msp, time: time.toISOString(),
             answer: result.payload === '' ? null : JSON.parse(result.payload), event: recordedEvent(result.event),
         });
     }

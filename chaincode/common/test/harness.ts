@@ -4,11 +4,20 @@
  * newest first, composite keys with U+0000 separators) and a ClientIdentity built from a real
  * certificate. Every transaction's attempted writes are recorded, committed or not, so tests can
  * assert that a failed call did not even try to write.
+ *
+ * Private data as the peer does it: collections with member MSPs (memberOnlyRead and
+ * memberOnlyWrite, so a non-member caller is refused with the peer's own message), a peer of a
+ * non-member org holds no private values (reads answer empty), hashes of private values are on
+ * every peer, a purge removes the value and its hash, and transient data is per proposal.
  */
+import { createHash } from 'crypto';
 import { Context, Contract } from 'fabric-contract-api';
 import { ADMIN_CERT, CLIENT_CERT, PEER_CERT } from './certs';
 
 type Bytes = Uint8Array;
+
+/** What a client puts on the wire: a string as its UTF-8, bytes as they are. */
+const wire = (value: string | Bytes): Buffer => (typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value));
 
 interface HistoryRecord {
     txId: string;
@@ -52,7 +61,13 @@ export class FakeLedger {
     readonly validationParameters = new Map<string, Bytes>();
     readonly history = new Map<string, HistoryRecord[]>();
     readonly chaincodes = new Map<string, ChaincodeHandler>();
+    /** collection -> member MSP ids */
+    readonly collections = new Map<string, string[]>();
+    /** collection -> key -> value, as held by member peers */
+    readonly privateState = new Map<string, Map<string, Bytes>>();
     readonly channel = 'carbonlease';
+    /** The MSP of the peer this fake is; a peer outside a collection holds none of its values. */
+    peerMsp = 'LessorMSP';
     private txCounter = 0;
 
     get(key: string): unknown {
@@ -60,20 +75,47 @@ export class FakeLedger {
         return bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8'));
     }
 
+    /** The committed private value (parsed), as a member peer holds it. */
+    getPrivate(collection: string, key: string): unknown {
+        const bytes = this.privateState.get(collection)?.get(key);
+        return bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8'));
+    }
+
     /**
-     * Runs one transaction of `contract` as `caller` at `time`, like a peer would. Arguments travel
-     * as bytes (a string is sent as its UTF-8) and reach the contract decoded the shim's way.
+     * Runs one transaction of `contract` as `caller` at `time`, like a peer would. Arguments and
+     * transient values travel as bytes (a string is sent as its UTF-8); arguments reach the
+     * contract decoded the shim's way, transient values as the bytes sent.
      */
-    async invoke(contract: Contract, fcn: string, rawArgs: (string | Bytes)[], caller: Caller, time: Date): Promise<TxResult> {
-        const bufferArgs = [fcn, ...rawArgs].map((arg) => (typeof arg === 'string' ? Buffer.from(arg, 'utf8') : Buffer.from(arg)));
+    async invoke(contract: Contract, fcn: string, rawArgs: (string | Bytes)[], caller: Caller, time: Date,
+        transient: Record<string, string | Bytes> = {}): Promise<TxResult> {
+        const bufferArgs = [fcn, ...rawArgs].map(wire);
         const args = bufferArgs.slice(1).map((bytes) => bytes.toString());
         const txId = `tx${String(++this.txCounter).padStart(6, '0')}`;
         const pending = new Map<string, Bytes | null>();
+        const pendingPrivate: [string, string, Bytes | null][] = [];
         const pendingParameters = new Map<string, Bytes>();
         const writes: string[] = [];
         let event: TxResult['event'] = null;
         const ledger = this;
         const seconds = Math.floor(time.getTime() / 1000);
+        const transientMap = new Map(Object.entries(transient).map(([name, value]) => [name, wire(value)]));
+        // The peer's checks, with its messages (core/chaincode/handler.go).
+        const members = (collection: string): string[] => {
+            const list = ledger.collections.get(collection);
+            if (list === undefined) throw new Error(`collection ${collection} could not be found`);
+            return list;
+        };
+        const access = (collection: string, kind: 'read' | 'write'): void => {
+            if (!members(collection).includes(caller.msp)) {
+                throw new Error(`tx creator does not have ${kind} access permission on privatedata in ` +
+                    `chaincodeName:${contract.getName()} collectionName: ${collection}`);
+            }
+        };
+        const writePrivate = (collection: string, key: string, value: Bytes | null): void => {
+            access(collection, 'write');
+            writes.push(`private:${collection}:${key}`);
+            pendingPrivate.push([collection, key, value === null ? null : Buffer.from(value)]);
+        };
 
         const stub = {
             getTxID: () => txId,
@@ -130,6 +172,23 @@ export class FakeLedger {
                 const iterator = iteratorOver([...(ledger.history.get(key) ?? [])].reverse());
                 return Object.assign(Promise.resolve(iterator), { [Symbol.asyncIterator]: () => iterator });
             },
+            getTransient: () => transientMap,
+            getPrivateData: async (collection: string, key: string) => {
+                access(collection, 'read');
+                if (!members(collection).includes(ledger.peerMsp)) return new Uint8Array(0);
+                return ledger.privateState.get(collection)?.get(key) ?? new Uint8Array(0);
+            },
+            getPrivateDataHash: async (collection: string, key: string) => {
+                members(collection);
+                const value = ledger.privateState.get(collection)?.get(key);
+                return value === undefined ? new Uint8Array(0) : createHash('sha256').update(value).digest();
+            },
+            putPrivateData: async (collection: string, key: string, value: Bytes) => {
+                if (value.length === 0) throw new Error(`empty value written to ${JSON.stringify(key)}`);
+                writePrivate(collection, key, value);
+            },
+            deletePrivateData: async (collection: string, key: string) => writePrivate(collection, key, null),
+            purgePrivateData: async (collection: string, key: string) => writePrivate(collection, key, null),
             setEvent: (name: string, payload: Bytes) => {
                 event = { name, payload: Buffer.from(payload).toString('utf8'), bytes: Buffer.from(payload) };
             },
@@ -167,6 +226,12 @@ export class FakeLedger {
             }
             for (const [key, policy] of pendingParameters) {
                 this.validationParameters.set(key, policy);
+            }
+            for (const [collection, key, value] of pendingPrivate) {
+                const store = this.privateState.get(collection) ?? new Map<string, Bytes>();
+                if (value === null) store.delete(key);
+                else store.set(key, value);
+                this.privateState.set(collection, store);
             }
             return { ok: true, payload: typeof result === 'string' ? result : '', error: '', writes, event };
         } catch (error) {

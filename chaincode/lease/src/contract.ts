@@ -1,7 +1,8 @@
 import { Context } from 'fabric-contract-api';
 import { CarbonContract, expectArgs, getRoles, setRoles } from '@carbonlease/common';
 import {
-    activateLease, createLease, fixNextRate, getLease, getLeaseHistory, getSchedule, recordPayment, terminateLease,
+    activateLease, createLease, fixNextRate, getLease, getLeaseHistory, getPrivateTerms, getSchedule,
+    purgeLeasePrivateData, recordPayment, terminateLease,
 } from './leases';
 import { previewScheduleTx } from './preview';
 import { expressInterest, getProject, listInterests, listProjects, registerProject } from './projects';
@@ -61,8 +62,8 @@ export class LeaseContract extends CarbonContract {
     }
 
     async TerminateLease(ctx: Context, ...args: string[]): Promise<string> {
-        const [leaseId, reason] = expectArgs(args, ['lease_id', 'reason']);
-        return terminateLease(ctx, leaseId, reason);
+        const [leaseId] = expectArgs(args, ['lease_id']);
+        return terminateLease(ctx, leaseId);
     }
 
     async GetLease(ctx: Context, ...args: string[]): Promise<string> {
@@ -86,8 +87,18 @@ export class LeaseContract extends CarbonContract {
     }
 
     async RecordPayment(ctx: Context, ...args: string[]): Promise<string> {
-        const [leaseId, period, amountFen, paidOn] = expectArgs(args, ['lease_id', 'period', 'amount_fen', 'paid_on']);
-        return recordPayment(ctx, leaseId, period, amountFen, paidOn);
+        const [leaseId, period] = expectArgs(args, ['lease_id', 'period']);
+        return recordPayment(ctx, leaseId, period);
+    }
+
+    async GetPrivateTerms(ctx: Context, ...args: string[]): Promise<string> {
+        const [leaseId] = expectArgs(args, ['lease_id']);
+        return getPrivateTerms(ctx, leaseId);
+    }
+
+    async PurgeLeasePrivateData(ctx: Context, ...args: string[]): Promise<string> {
+        const [leaseId] = expectArgs(args, ['lease_id']);
+        return purgeLeasePrivateData(ctx, leaseId);
     }
 
     async PreviewSchedule(_ctx: Context, ...args: string[]): Promise<string> {

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { beforeEach, describe, it } from 'node:test';
+import { canonicalJson } from '@carbonlease/common';
 import { admin, at, Caller, client, codeOf, FakeLedger, peer, TxResult } from '@carbonlease/common/dist/test/harness';
 import { EmissionContract } from '@carbonlease/emission';
 import { LeaseContract } from '../src';
+import { TERMS_COLLECTION } from '../src/keys';
+import { adjustmentFromPeriod } from '../src/schedule';
 import { FLOATING_TERMS } from './fixtures';
 
 const lease = new LeaseContract();
@@ -13,13 +17,41 @@ const HK = client('HKPartnerMSP');
 const REGULATOR = client('RegulatorMSP');
 const GRID = client('GridMSP');
 const PROJECT = { project_id: 'P1', name: 'Shenzhen rooftop PV', category: 'clean_energy', expected_annual_reduction_kg: 120000, location: 'Shenzhen' };
-const LEASE = { lease_id: 'LS1', lessee_id: 'L1', project_id: 'P1', terms: FLOATING_TERMS };
+const SALT = 'a1'.repeat(32);
+/** The terms as stored: ratchet tiers in descending min_performance_bps. */
+const STORED_TERMS = { ...FLOATING_TERMS, ratchet: [...FLOATING_TERMS.ratchet].sort((a, b) => b.min_performance_bps - a.min_performance_bps) };
+/** A lease as the REST gateway receives it; `call` splits it into the public argument and transient data. */
+const LEASE = { lease_id: 'LS1', lessee_ref: 'REF1', lessee_id: 'L1', lessee_name: 'Lessee One Ltd', project_id: 'P1', terms: FLOATING_TERMS };
 const T0 = at('2024-12-20');
 
 let ledger: FakeLedger;
 let emissionLedger: FakeLedger;
-const call = (fcn: string, args: unknown[], caller: Caller = LESSOR, time: Date = T0): Promise<TxResult> =>
-    ledger.invoke(lease, fcn, args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))), caller, time);
+
+/**
+ * The private part of a write goes into transient data, as the gateway sends it: CreateLease
+ * [lease] -> [{lease_id, project_id, lessee_ref}] + lease_private; RecordPayment [id, period,
+ * amount, paid_on] -> [id, period] + payment; TerminateLease [id, reason] -> [id] + termination.
+ */
+function split(fcn: string, args: unknown[]): [unknown[], Record<string, string>] {
+    const [first] = args;
+    if (fcn === 'CreateLease' && typeof first === 'object' && first !== null && 'terms' in first) {
+        const { lease_id, project_id, lessee_ref, lessee_id, lessee_name, terms, ...rest } = first as Record<string, unknown>;
+        return [[{ lease_id, project_id, lessee_ref, ...rest }],
+            { lease_private: JSON.stringify({ lessee_id, lessee_name, terms, salt: SALT }) }];
+    }
+    if (fcn === 'RecordPayment' && args.length === 4) {
+        return [args.slice(0, 2), { payment: JSON.stringify({ amount_fen: Number(args[2]), paid_on: args[3] }) }];
+    }
+    if (fcn === 'TerminateLease' && args.length === 2) {
+        return [args.slice(0, 1), { termination: JSON.stringify({ reason: args[1] }) }];
+    }
+    return [args, {}];
+}
+const call = (fcn: string, args: unknown[], caller: Caller = LESSOR, time: Date = T0): Promise<TxResult> => {
+    const [publicArgs, transient] = split(fcn, args);
+    return ledger.invoke(lease, fcn, publicArgs.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))), caller, time,
+        transient);
+};
 async function ok(fcn: string, args: unknown[], caller: Caller = LESSOR, time: Date = T0): Promise<Record<string, unknown>> {
     const result = await call(fcn, args, caller, time);
     assert.equal(result.ok, true, `${fcn}: ${result.error}`);
@@ -35,15 +67,16 @@ async function emissionOk(fcn: string, arg: unknown, caller: Caller): Promise<vo
     const result = await emissionLedger.invoke(emission, fcn, [typeof arg === 'string' ? arg : JSON.stringify(arg)], caller, T0);
     assert.equal(result.ok, true, `${fcn}: ${result.error}`);
 }
-/** A verified report of `kg` (all scope 1) for lessee L1 and [start, end). */
+/** A verified report of `kg` (all scope 1) for the lessee's pseudonym REF1 and [start, end). */
 async function verifiedReport(id: string, start: string, end: string, kg: number): Promise<void> {
-    await emissionOk('SubmitReport', { report_id: id, lessee_id: 'L1', period_start: start, period_end: end, scope1_kg: kg,
+    await emissionOk('SubmitReport', { report_id: id, lessee_id: 'REF1', period_start: start, period_end: end, scope1_kg: kg,
         meter_reading_ids: [], evidence_sha256: 'b'.repeat(64) }, LESSOR);
     await emissionOk('VerifyReport', id, REGULATOR);
 }
 
 async function setUp(): Promise<void> {
     ledger = new FakeLedger();
+    ledger.collections.set(TERMS_COLLECTION, ['LessorMSP', 'RegulatorMSP']);
     emissionLedger = new FakeLedger();
     ledger.register('emission', emission, LESSOR, emissionLedger);
     await ok('SetRoles', [ROLES], admin('LessorMSP'));
@@ -162,10 +195,19 @@ describe('lease: permissions', () => {
         });
         it(`${w.fcn} before SetRoles -> ROLES_NOT_SET`, async () => {
             ledger = new FakeLedger();
+            ledger.collections.set(TERMS_COLLECTION, ['LessorMSP', 'RegulatorMSP']);
             await fails('ROLES_NOT_SET', w.fcn, w.args, client(w.allowed[0]), when);
         });
     }
 });
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The latest private adjustment record of LS1, as the Lessor reads it. */
+async function lastAdjustment(): Promise<Record<string, unknown>> {
+    const view = (await ok('GetLease', ['LS1'])).private as { adjustments: Record<string, unknown>[] };
+    return view.adjustments[view.adjustments.length - 1];
+}
 
 describe('lease: lifecycle, rate fixing and payments', () => {
     beforeEach(setUp);
@@ -186,7 +228,11 @@ describe('lease: lifecycle, rate fixing and payments', () => {
         const fixed = await call('FixNextRate', ['LS1'], LESSOR, at('2025-04-01T00:00:00Z'));
         assert.equal(fixed.ok, true, fixed.error);
         assert.equal(fixed.event?.name, 'RateFixed');
-        const adjustment = JSON.parse(fixed.payload);
+        // The answer and the event carry the period and the record's hash; the record is private.
+        const reference = JSON.parse(fixed.payload);
+        assert.deepEqual(Object.keys(reference).sort(), ['fixed_at', 'lease_id', 'period', 'record_hash']);
+        const adjustment = await lastAdjustment();
+        assert.equal(reference.record_hash, sha256(canonicalJson(adjustment)));
         assert.deepEqual(
             [adjustment.period, adjustment.report_id, adjustment.verified_kg, adjustment.target_kg, adjustment.performance_bps,
                 adjustment.tier_min_performance_bps, adjustment.basis, adjustment.adjustment_bps, adjustment.rate_bps],
@@ -200,20 +246,25 @@ describe('lease: lifecycle, rate fixing and payments', () => {
         await fails('INVALID_ARGUMENT', 'RecordPayment', ['LS1', '1', '262500', '2024-12-31'], LESSOR, at('2025-04-01'));
         await fails('INVALID_ARGUMENT', 'RecordPayment', ['LS1', '5', '1', '2025-04-01'], LESSOR, at('2025-04-01'));
         const payment = await ok('RecordPayment', ['LS1', '1', '262500', '2025-03-31'], LESSOR, at('2025-04-01'));
-        assert.deepEqual([payment.due_date, payment.lease_status], ['2025-04-01', 'active']);
+        assert.equal(payment.lease_status, 'active');
+        const paid = ((await ok('GetLease', ['LS1'])).private as { payments: { due_date: string; amount_fen: number }[] }).payments;
+        assert.deepEqual([paid[0].due_date, paid[0].amount_fen], ['2025-04-01', 262500]);
 
         // period 2: no verified report -> missing_report 200 clamped to cap 150
         await fails('INVALID_STATE', 'RecordPayment', ['LS1', '3', '258125', '2025-07-01'], LESSOR, at('2025-07-01'));
-        const missing = await ok('FixNextRate', ['LS1'], LESSOR, at('2025-07-01'));
+        await ok('FixNextRate', ['LS1'], LESSOR, at('2025-07-01'));
+        const missing = await lastAdjustment();
         assert.deepEqual([missing.basis, missing.report_id, missing.adjustment_bps, missing.rate_bps], ['missing_report', null, 150, 650]);
         // period 3: target 9500, verified 9600 -> -105 bps -> tier -1000 -> +100
         await verifiedReport('q3', '2025-07-01', '2025-10-01', 9600);
-        const third = await ok('FixNextRate', ['LS1'], LESSOR, at('2025-10-01'));
+        await ok('FixNextRate', ['LS1'], LESSOR, at('2025-10-01'));
+        const third = await lastAdjustment();
         assert.deepEqual([third.target_kg, third.performance_bps, third.adjustment_bps, third.rate_bps], [9500, -105, 100, 600]);
         await fails('INVALID_STATE', 'FixNextRate', ['LS1'], LESSOR, at('2026-02-01'));
 
-        const schedule = await ok('GetSchedule', ['LS1'], GRID);
+        const schedule = await ok('GetSchedule', ['LS1'], REGULATOR);
         assert.equal(schedule.fixed_through_period, 4);
+        assert.deepEqual(await ok('GetSchedule', ['LS1'], GRID), { ...schedule, rows: null });
         assert.deepEqual((schedule.rows as { instalment_fen: number }[]).map((r) => r.instalment_fen), [262500, 258438, 258125, 253750]);
         // ...which is exactly what PreviewSchedule says for the same emissions
         const preview = JSON.parse((await call('PreviewSchedule', [FLOATING_TERMS, [8500, null, 9600, null]], GRID)).payload);
@@ -238,8 +289,8 @@ describe('lease: lifecycle, rate fixing and payments', () => {
         await ok('CreateLease', [LEASE]);
         await ok('ActivateLease', ['LS1']);
         await verifiedReport('m1', '2025-01-01', '2025-02-01', 100);
-        const adjustment = await ok('FixNextRate', ['LS1'], LESSOR, at('2025-04-01'));
-        assert.equal(adjustment.basis, 'missing_report');
+        await ok('FixNextRate', ['LS1'], LESSOR, at('2025-04-01'));
+        assert.equal((await lastAdjustment()).basis, 'missing_report');
     });
 
     it('an emission chaincode failure is INVALID_STATE and writes nothing', async () => {
@@ -308,4 +359,118 @@ describe('lease: lifecycle, rate fixing and payments', () => {
     for (const [code, fcn, args] of badCalls) {
         it(`${fcn}(${args.join(', ')}) -> ${code}`, () => fails(code, fcn, args));
     }
+});
+
+describe('lease: private terms', () => {
+    beforeEach(setUp);
+    const SECRETS = ['L1', 'Lessee One Ltd', String(FLOATING_TERMS.principal_fen)];
+    const carriesNoSecret = (text: string, what: string): void => {
+        for (const secret of SECRETS) assert.equal(text.includes(secret), false, `${what} carries ${secret}: ${text}`);
+    };
+
+    /** A lease run to maturity, every answer and event checked for private values on the way. */
+    async function matured(): Promise<void> {
+        const checked = async (fcn: string, args: unknown[], time: Date): Promise<void> => {
+            const result = await call(fcn, args, LESSOR, time);
+            assert.equal(result.ok, true, `${fcn}: ${result.error}`);
+            carriesNoSecret(result.payload, `${fcn} answer`);
+            carriesNoSecret(result.event?.payload ?? '', `${fcn} event`);
+        };
+        await verifiedReport('q1', '2025-01-01', '2025-04-01', 8500);
+        await checked('CreateLease', [LEASE], T0);
+        await checked('ActivateLease', ['LS1'], T0);
+        const quarters = ['2025-01-01', '2025-04-01', '2025-07-01', '2025-10-01', '2026-01-01'];
+        for (let period = 1; period <= 4; period++) {
+            if (period > 1) await checked('FixNextRate', ['LS1'], at(quarters[period - 1]));
+            const rows = (await ok('GetSchedule', ['LS1'])).rows as { instalment_fen: number }[];
+            await checked('RecordPayment', ['LS1', String(period), String(rows[period - 1].instalment_fen), quarters[period - 1]],
+                at(quarters[period - 1]));
+        }
+    }
+
+    it('keeps lessee and terms in the collection; public state holds their salted hash', async () => {
+        const created = await ok('CreateLease', [LEASE]);
+        assert.deepEqual(Object.keys(created).sort(), ['activated_at', 'adjustments', 'created_at', 'fixed_through_period',
+            'lease_id', 'lessee_ref', 'matured_at', 'paid_through_period', 'payments', 'private_data_purged_at', 'project_id',
+            'status', 'terminated_at', 'termination_hash', 'terms_hash']);
+        carriesNoSecret(JSON.stringify([...ledger.state.values()].map((v) => Buffer.from(v).toString())), 'public state');
+        const record = ledger.getPrivate(TERMS_COLLECTION, '\u0000terms\u0000LS1\u0000');
+        assert.deepEqual(record, { lease_id: 'LS1', lessee_id: 'L1', lessee_name: 'Lessee One Ltd', terms: STORED_TERMS, salt: SALT });
+        // What a member recomputes: SHA-256 of the record's canonical JSON (keys sorted, no spaces).
+        assert.equal(created.terms_hash, sha256(canonicalJson(record)));
+    });
+
+    it('shows the terms to member orgs only; others get the public view', async () => {
+        const created = await ok('CreateLease', [LEASE]);
+        for (const member of [LESSOR, REGULATOR]) {
+            const view = await ok('GetLease', ['LS1'], member);
+            assert.deepEqual((view.private as { terms: unknown }).terms, JSON.parse(JSON.stringify(
+                { lease_id: 'LS1', lessee_id: 'L1', lessee_name: 'Lessee One Ltd', terms: STORED_TERMS, salt: SALT })));
+        }
+        for (const outsider of [GRID, HK, client('MacaoPartnerMSP')]) {
+            assert.deepEqual(await ok('GetLease', ['LS1'], outsider), { ...created, private: null });
+            assert.equal((await ok('GetSchedule', ['LS1'], outsider)).rows, null);
+        }
+    });
+
+    it('a direct read of the collection by a non-member is refused by the peer', async () => {
+        await ok('CreateLease', [LEASE]);
+        const refused = await call('GetPrivateTerms', ['LS1'], HK);
+        assert.equal(codeOf(refused), 'FORBIDDEN');
+        assert.match(refused.error, /tx creator does not have read access permission .* collectionName: leaseTerms/);
+        assert.equal((await ok('GetPrivateTerms', ['LS1'], REGULATOR)).lessee_name, 'Lessee One Ltd');
+        await fails('NOT_FOUND', 'GetPrivateTerms', ['LS9'], REGULATOR);
+    });
+
+    it('a peer outside the collection holds no terms, so it cannot endorse rate fixes', async () => {
+        await ok('CreateLease', [LEASE]);
+        await ok('ActivateLease', ['LS1']);
+        ledger.peerMsp = 'GridMSP';
+        assert.equal((await ok('GetLease', ['LS1'])).private, null);
+        await fails('INVALID_STATE', 'FixNextRate', ['LS1'], LESSOR, at('2025-04-01'));
+    });
+
+    it('refuses terms as an argument, a missing transient and a pseudonym equal to the lessee id', async () => {
+        await fails('INVALID_ARGUMENT', 'CreateLease', [{ lease_id: 'LS1', project_id: 'P1', lessee_ref: 'REF1', terms: FLOATING_TERMS }]);
+        await fails('INVALID_ARGUMENT', 'CreateLease', [{ lease_id: 'LS1', project_id: 'P1', lessee_ref: 'REF1' }]);
+        await fails('INVALID_ARGUMENT', 'CreateLease', [{ ...LEASE, lessee_ref: 'L1' }]);
+        await fails('INVALID_ARGUMENT', 'RecordPayment', ['LS1', '1']);
+        await fails('INVALID_ARGUMENT', 'TerminateLease', ['LS1']);
+    });
+
+    it('answers and events carry no private value; the Regulator recomputes every adjustment', async () => {
+        await matured();
+        const view = await ok('GetLease', ['LS1'], REGULATOR);
+        const { terms, adjustments, payments } = view.private as {
+            terms: { terms: typeof FLOATING_TERMS }; adjustments: Record<string, unknown>[]; payments: Record<string, unknown>[];
+        };
+        assert.equal(view.status, 'matured');
+        for (const adjustment of adjustments) {
+            const recomputed = adjustmentFromPeriod(terms.terms as never, adjustment.based_on_period as number,
+                adjustment.verified_kg as number | null);
+            assert.deepEqual({ ...recomputed }, Object.fromEntries(Object.keys(recomputed).map((k) => [k, adjustment[k]])));
+        }
+        const refs = [...view.adjustments as { record_hash: string }[], ...view.payments as { record_hash: string }[]];
+        assert.deepEqual(refs.map((r) => r.record_hash), [...adjustments, ...payments].map((r) => sha256(canonicalJson(r))));
+    });
+
+    it('purges private data of a matured lease after its retention; public hashes stay', async () => {
+        await matured();
+        // 4 quarters from 2025-01-01 end 2026-01-01; retained 60 months: until 2031-01-01.
+        await fails('INVALID_STATE', 'PurgeLeasePrivateData', ['LS1'], LESSOR, at('2030-12-31'));
+        await fails('FORBIDDEN', 'PurgeLeasePrivateData', ['LS1'], REGULATOR, at('2031-01-01'));
+        const { private: hidden, ...before } = await ok('GetLease', ['LS1'], HK);
+        assert.equal(hidden, null);
+        const purged = await ok('PurgeLeasePrivateData', ['LS1'], LESSOR, at('2031-01-01'));
+        assert.equal(ledger.privateState.get(TERMS_COLLECTION)?.size, 0);
+        assert.deepEqual({ ...purged, private_data_purged_at: null }, { ...before, private_data_purged_at: null });
+        assert.equal((await ok('GetLease', ['LS1'], REGULATOR)).private, null);
+        await fails('INVALID_STATE', 'PurgeLeasePrivateData', ['LS1'], LESSOR, at('2031-01-02'));
+    });
+
+    it('refuses to purge an active lease', async () => {
+        await ok('CreateLease', [LEASE]);
+        await ok('ActivateLease', ['LS1']);
+        await fails('INVALID_STATE', 'PurgeLeasePrivateData', ['LS1'], LESSOR, at('2040-01-01'));
+    });
 });

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from .. import db
 from ..config import Config
+from ..errors import ApiError
 from ..ledger import Ledger, connect_to_fabric
 from . import projections
 from .store import CHAINCODES, Checkpoint, ReadModel, printable
@@ -45,12 +46,15 @@ APPLIED, REPEATED, DEAD_LETTER = "applied", "repeated", "dead letter"
 OpenEvents = Callable[[str, "Checkpoint | None"], object]
 
 
-def apply(read_model: ReadModel, chaincode: str, event) -> str:
+def apply(read_model: ReadModel, chaincode: str, event,
+          private_lease: projections.PrivateLease | None = None) -> str:
     """Record one event: its rows, or a dead letter when it cannot be applied; either way the
     checkpoint moves past it. Returns APPLIED, DEAD_LETTER or REPEATED (recorded before).
-    Raises only for failures of the database itself (locked, gone), which a retry may cure."""
+    ``private_lease`` reads a lease's private view (see ``projections.changes_of``).
+    Raises only for failures of the database itself (locked, gone) or of ``private_lease``
+    (the peer), which a retry may cure."""
     try:
-        changes = projections.changes_of(chaincode, event)
+        changes = projections.changes_of(chaincode, event, private_lease)
         return APPLIED if read_model.record(chaincode, event, changes) else REPEATED
     except projections.Unprojectable as err:
         reason = str(err)
@@ -81,8 +85,10 @@ class Follower:
     """Follows one chaincode's events into the read model on a thread of its own."""
 
     def __init__(self, read_model: ReadModel, open_events: OpenEvents, chaincode: str, *,
+                 private_lease: projections.PrivateLease | None = None,
                  first_backoff_s: float = 0.5, max_backoff_s: float = 30.0):
         self.chaincode = chaincode
+        self._private_lease = private_lease
         self._read_model = read_model
         self._open_events = open_events
         self._first_backoff = first_backoff_s
@@ -165,7 +171,7 @@ class Follower:
                     return
                 finally:
                     self._waiting = False
-                apply(self._read_model, self.chaincode, event)
+                apply(self._read_model, self.chaincode, event, self._private_lease)
                 self._recorded_at = time.monotonic()
                 self._backoff = self._first_backoff
         finally:
@@ -180,6 +186,7 @@ def run(config: Config, stop: threading.Event, *, connect=connect_to_fabric,
     read_model = ReadModel(db.make_engine(config.database_url))
     ledger = Ledger(config.fabric, connect=connect)
     followers = [Follower(read_model, ledger.chaincode_events, chaincode,
+                          private_lease=private_lease_of(ledger),
                           first_backoff_s=first_backoff_s) for chaincode in CHAINCODES]
     every = config.follower_heartbeat_s
     for follower in followers:
@@ -191,6 +198,25 @@ def run(config: Config, stop: threading.Event, *, connect=connect_to_fabric,
     finally:
         for follower in followers:
             follower.stop()
+
+
+def private_lease_of(ledger: Ledger) -> projections.PrivateLease:
+    """Reads a lease's private view from this org's peer: lease events are public, the terms
+    reach only the gateways of the leaseTerms collection's members (None elsewhere)."""
+    def private_lease(lease_id: str) -> dict | None:
+        try:
+            lease = ledger.evaluate("lease", "GetLease", [lease_id])
+        except ApiError as err:
+            if err.status >= 500:
+                raise  # the peer or chaincode is unavailable: retry the event later
+            # The chaincode's own answer about this lease (e.g. NOT_FOUND for an event that
+            # names a lease the ledger does not hold) comes out the same on every retry.
+            raise projections.Unprojectable(
+                f"GetLease of the event's lease answered {err.code}: {err.message}") from err
+        if not isinstance(lease, dict) or "private" not in lease:
+            raise projections.Unprojectable('GetLease answered no object with a "private" view')
+        return lease["private"]
+    return private_lease
 
 
 def heartbeat(read_model: ReadModel, ledger: Ledger, followers: list[Follower],

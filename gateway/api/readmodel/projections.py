@@ -13,6 +13,8 @@ behave the same.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 from typing import Callable
 
@@ -27,6 +29,14 @@ class Unprojectable(ValueError):
 
 # Terms the list shows; the full terms stay on the ledger (GET /api/v1/leases/{id}).
 LEASE_TERMS = ("principal_fen", "base_rate_bps", "term_periods", "period_months", "start_date")
+# Columns only a member of the lease terms collection can fill (null everywhere else): the
+# events are public, so a member's follower reads them from the ledger after each lease event.
+LEASE_PRIVATE = ("lessee_id", *LEASE_TERMS, "rate_bps")
+
+# lease id -> GetLease's ``private`` view as this org reads it now (None for a non-member
+# org, which therefore never gets private columns). A Fabric failure raises, and must: the
+# follower retries the event rather than keep it as a dead letter.
+PrivateLease = Callable[[str], "dict | None"]
 
 _POSITION = ("block_number", "transaction_id")
 _INTEGER_BITS = {sa.BigInteger: 64, sa.Integer: 32}
@@ -58,20 +68,13 @@ def _report_submitted(report: dict) -> list[Change]:
 
 
 def _lease_saved(lease: dict) -> list[Change]:
-    terms = lease["terms"]
-    # Period 1 runs at the base rate from creation on (the chaincode writes a new lease with
-    # fixed_through_period 1 and no adjustment); each FixNextRate appends the next rate.
-    rate = lease["adjustments"][-1]["rate_bps"] if lease["adjustments"] \
-        else terms["base_rate_bps"]
-    values = {**_pick(leases, lease), **{name: terms[name] for name in LEASE_TERMS},
-              "rate_bps": rate}
-    return [Change(leases, lease["lease_id"], values)]
+    return [Change(leases, lease["lease_id"], _pick(leases, lease))]
 
 
-def _rate_fixed(adjustment: dict) -> list[Change]:
-    return [Change(leases, adjustment["lease_id"],
-                   {"fixed_through_period": adjustment["period"],
-                    "rate_bps": adjustment["rate_bps"]}, creates=False)]
+def _rate_fixed(fixed: dict) -> list[Change]:
+    # The rate itself is private: it comes with the private columns (lease_private_columns).
+    return [Change(leases, fixed["lease_id"], {"fixed_through_period": fixed["period"]},
+                   creates=False)]
 
 
 def _payment_recorded(payment: dict) -> list[Change]:
@@ -79,6 +82,24 @@ def _payment_recorded(payment: dict) -> list[Change]:
     if payment["lease_status"] == "matured":
         values["matured_at"] = payment["recorded_at"]
     return [Change(leases, payment["lease_id"], values, creates=False)]
+
+
+def _private_purged(lease: dict) -> list[Change]:
+    return [Change(leases, lease["lease_id"],
+                   {**_pick(leases, lease), **{name: None for name in LEASE_PRIVATE}})]
+
+
+def lease_private_columns(view: dict | None) -> dict:
+    """The private columns from GetLease's ``private`` view (nothing when it is None)."""
+    if view is None:
+        return {}
+    terms = view["terms"]["terms"]
+    # Period 1 runs at the base rate from creation on without an adjustment record; each
+    # FixNextRate appends the next rate.
+    rate = view["adjustments"][-1]["rate_bps"] if view["adjustments"] \
+        else terms["base_rate_bps"]
+    return {"lessee_id": view["terms"]["lessee_id"],
+            **{name: terms[name] for name in LEASE_TERMS}, "rate_bps": rate}
 
 
 # Events of other kinds (RolesSet, FactorPublished, MeterReadingSubmitted, InterestExpressed,
@@ -90,30 +111,56 @@ PROJECTIONS: dict[tuple[str, str], Callable[[dict], list[Change]]] = {
     ("lease", "LeaseTerminated"): _lease_saved,
     ("lease", "RateFixed"): _rate_fixed,
     ("lease", "PaymentRecorded"): _payment_recorded,
+    ("lease", "LeasePrivateDataPurged"): _private_purged,
     ("emission", "ReportSubmitted"): _report_submitted,
     ("emission", "ReportVerified"): _report_decided,
     ("emission", "ReportRejected"): _report_decided,
 }
 
 
-def changes_of(chaincode: str, event) -> list[Change]:
+def changes_of(chaincode: str, event, private_lease: PrivateLease | None = None) \
+        -> list[Change]:
     """The rows ``event`` changes, every value checked against its column; raises
-    ``Unprojectable`` for a payload that cannot be applied."""
+    ``Unprojectable`` for a payload, or a private view, that cannot be applied.
+
+    For a lease event, ``private_lease`` (when given) adds the private columns to the same
+    change, so they share the event's ledger position. What ``private_lease`` itself raises
+    (Fabric unreachable...) propagates: that is no fault of the event."""
     projection = PROJECTIONS.get((chaincode, event.event_name))
     if projection is None:
         return []
     record = decode(event.payload)
-    try:
+    with _shape_errors(event.event_name):
         changes = projection(record)
+    for change in changes:
+        _check(change)  # before the ledger is asked about the lease the event names
+    if private_lease is not None and event.event_name != "LeasePrivateDataPurged":
+        changes = [_with_private_columns(c, private_lease(c.key), event.event_name)
+                   if c.table is leases else c for c in changes]
+    return changes
+
+
+def _with_private_columns(change: Change, view, event_name: str) -> Change:
+    if view is not None and not isinstance(view, dict):
+        raise Unprojectable(f"{event_name}: the private view of lease {_quoted(change.key)} "
+                            f"is a {type(view).__name__}, not an object")
+    with _shape_errors(f"{event_name} (private view)"):
+        columns = lease_private_columns(view)
+    private = dataclasses.replace(change, values={**change.values, **columns})
+    _check(private)
+    return private
+
+
+@contextlib.contextmanager
+def _shape_errors(what: str):
+    """A record without a field, or with one of the wrong shape, is ``Unprojectable``."""
+    try:
+        yield
     except KeyError as err:
-        raise Unprojectable(f"{event.event_name}: field {_quoted(err.args[0])} is missing") \
-            from err
+        raise Unprojectable(f"{what}: field {_quoted(err.args[0])} is missing") from err
     except (TypeError, AttributeError, IndexError) as err:
         # e.g. "terms" a string, "adjustments" an empty object
-        raise Unprojectable(f"{event.event_name}: a field has the wrong shape ({err})") from err
-    for change in changes:
-        _check(change)
-    return changes
+        raise Unprojectable(f"{what}: a field has the wrong shape ({err})") from err
 
 
 def decode(payload: bytes) -> dict:

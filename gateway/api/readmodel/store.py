@@ -70,14 +70,15 @@ emission_reports = sa.Table(
 leases = sa.Table(
     "read_leases", db.metadata,
     sa.Column("lease_id", sa.String(64), primary_key=True),
-    sa.Column("lessee_id", sa.String(64), nullable=False, index=True),
+    sa.Column("lessee_ref", sa.String(64), nullable=False, index=True),
+    sa.Column("lessee_id", sa.String(64), nullable=True, index=True),
     sa.Column("project_id", sa.String(64), nullable=False, index=True),
     sa.Column("status", sa.String(16), nullable=False, index=True),
-    sa.Column("principal_fen", sa.BigInteger, nullable=False),
-    sa.Column("base_rate_bps", sa.Integer, nullable=False),
-    sa.Column("term_periods", sa.Integer, nullable=False),
-    sa.Column("period_months", sa.Integer, nullable=False),
-    sa.Column("start_date", sa.String(10), nullable=False),
+    sa.Column("principal_fen", sa.BigInteger, nullable=True),
+    sa.Column("base_rate_bps", sa.Integer, nullable=True),
+    sa.Column("term_periods", sa.Integer, nullable=True),
+    sa.Column("period_months", sa.Integer, nullable=True),
+    sa.Column("start_date", sa.String(10), nullable=True),
     sa.Column("rate_bps", sa.Integer, nullable=True),
     sa.Column("fixed_through_period", sa.Integer, nullable=False),
     sa.Column("paid_through_period", sa.Integer, nullable=False),
@@ -328,10 +329,11 @@ class ReadModel:
         return self._page(emission_reports, page_size, bookmark, conditions)
 
     def leases(self, *, page_size: int, bookmark: str | None, status: str | None = None,
-               lessee_id: str | None = None, project_id: str | None = None) -> Page:
+               lessee_id: str | None = None, lessee_ref: str | None = None,
+               project_id: str | None = None) -> Page:
         return self._page(leases, page_size, bookmark,
                           _equal(leases, status=status, lessee_id=lessee_id,
-                                 project_id=project_id))
+                                 lessee_ref=lessee_ref, project_id=project_id))
 
     def dead_letters(self, *, page_size: int, bookmark: str | None,
                      chaincode: str | None = None) -> Page:

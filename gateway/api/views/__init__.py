@@ -32,10 +32,14 @@ def query(chaincode: str, transaction: str, *arguments):
     return ledger().evaluate(chaincode, transaction, arguments)
 
 
-def commit(chaincode: str, transaction: str, *arguments) -> Committed:
+def commit(chaincode: str, transaction: str, *arguments, transient: dict | None = None,
+           endorsers: list[str] | None = None) -> Committed:
     """A write, returned once committed valid (MVCC conflicts retried in the ledger; under an
-    Idempotency-Key, resumed from what a crashed earlier request left)."""
-    return ledger().submit(chaincode, transaction, arguments, **submit_options())
+    Idempotency-Key, resumed from what a crashed earlier request left). ``transient`` carries
+    private data to the endorsers without it ever being written to a block; ``endorsers``
+    names the endorsing orgs where Fabric's discovery cannot choose them."""
+    return ledger().submit(chaincode, transaction, arguments, transient=transient,
+                           endorsing_organizations=endorsers, **submit_options())
 
 
 def reads(blp: Blueprint, answer, *, query_args=None):

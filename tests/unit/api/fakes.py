@@ -22,6 +22,8 @@ class Call:
     transaction: str
     arguments: list
     kind: str  # "evaluate" or "submit"
+    transient: dict = dataclasses.field(default_factory=dict)  # name -> str, as sent
+    endorsers: list | None = None  # endorsing organizations, when the caller named them
 
 
 def chaincode_error(code: str, message: str = "refused") -> errors.EndorseError:
@@ -40,20 +42,25 @@ class FakeContract:
     def evaluate(self, transaction, arguments=()):
         return self._network.run(self.name, transaction, list(arguments), "evaluate")
 
-    def new_proposal(self, transaction, arguments=()):
-        return FakeProposal(self._network, self.name, transaction, list(arguments))
+    def new_proposal(self, transaction, arguments=(), transient_data=None,
+                     endorsing_organizations=None):
+        return FakeProposal(self._network, self.name, transaction, list(arguments),
+                            dict(transient_data or {}), endorsing_organizations)
 
 
 class FakeProposal:
-    def __init__(self, network: "FakeNetwork", chaincode, transaction, arguments):
+    def __init__(self, network: "FakeNetwork", chaincode, transaction, arguments, transient,
+                 endorsers):
         self._network = network
         self._call = (chaincode, transaction, arguments)
+        self._transient = transient
+        self._endorsers = endorsers
         self.transaction_id = network.new_transaction_id()
 
     def endorse(self, timeout=None):
         """Runs the handler: what it raises is an endorsement failure (a chaincode refusal,
         an unreachable peer), raised before the attempt is recorded or ordered."""
-        result = self._network.run(*self._call, "submit")
+        result = self._network.run(*self._call, "submit", self._transient, self._endorsers)
         return FakeTransaction(self._network, self.transaction_id, result)
 
 
@@ -155,9 +162,10 @@ class FakeNetwork:
         self.event_requests.append((chaincode_name, start_block, checkpoint))
         return self.events(chaincode_name, checkpoint)
 
-    def run(self, chaincode, transaction, arguments, kind):
+    def run(self, chaincode, transaction, arguments, kind, transient=None, endorsers=None):
         with self._lock:
-            self.calls.append(Call(chaincode, transaction, arguments, kind))
+            self.calls.append(Call(chaincode, transaction, arguments, kind, transient or {},
+                                   None if endorsers is None else list(endorsers)))
         handler = self.handlers.get((chaincode, transaction), self.defaults[kind])
         answer = handler(arguments)
         return answer if isinstance(answer, bytes) else json.dumps(answer).encode()

@@ -19,7 +19,9 @@ REPORT = {"report_id": "rep-1", "lessee_id": "lessee-1", "period_start": "2024-0
           "evidence_sha256": "ab" * 32}
 PROJECT = {"project_id": "p-1", "name": "Rooftop solar", "category": "clean_energy",
            "expected_annual_reduction_kg": 400_000, "location": "Shenzhen"}
-LEASE = {"lease_id": "l-1", "lessee_id": "lessee-1", "project_id": "p-1", "terms": TERMS}
+LEASE = {"lease_id": "l-1", "lessee_ref": "ref-1", "lessee_id": "lessee-1",
+         "lessee_name": "Lessee One Ltd", "project_id": "p-1", "terms": TERMS}
+LEASE_PUBLIC = {"lease_id": "l-1", "project_id": "p-1", "lessee_ref": "ref-1"}
 TX_ID = "0f" * 32
 
 
@@ -27,7 +29,8 @@ def js(value):
     return json.dumps(value, separators=(",", ":"))
 
 
-# (method, path, body, status, chaincode, transaction, chaincode arguments)
+# (method, path, body, status, chaincode, transaction, chaincode arguments); the private part
+# of a body goes as transient data (PRIVATE_WRITES), never as an argument.
 WRITES = [
     ("POST", "/api/v1/emission-factors", FACTOR, 201, "emission", "PublishFactor", [js(FACTOR)]),
     ("POST", "/api/v1/meter-readings", READING, 201, "emission", "SubmitMeterReading",
@@ -40,15 +43,30 @@ WRITES = [
     ("POST", "/api/v1/projects", PROJECT, 201, "lease", "RegisterProject", [js(PROJECT)]),
     ("POST", "/api/v1/projects/p-1/interest", {"amount_fen": 500, "note": ""}, 201, "lease",
      "ExpressInterest", ["p-1", js({"amount_fen": 500, "note": ""})]),
-    ("POST", "/api/v1/leases", LEASE, 201, "lease", "CreateLease", [js(LEASE)]),
+    ("POST", "/api/v1/leases", LEASE, 201, "lease", "CreateLease", [js(LEASE_PUBLIC)]),
     ("POST", "/api/v1/leases/l-1/activate", None, 200, "lease", "ActivateLease", ["l-1"]),
     ("POST", "/api/v1/leases/l-1/terminate", {"reason": "lessee default"}, 200, "lease",
-     "TerminateLease", ["l-1", "lessee default"]),
+     "TerminateLease", ["l-1"]),
     ("POST", "/api/v1/leases/l-1/fix-rate", None, 200, "lease", "FixNextRate", ["l-1"]),
     ("POST", "/api/v1/leases/l-1/payments",
      {"period": 1, "amount_fen": 25_000_00, "paid_on": "2025-01-15"}, 201, "lease",
-     "RecordPayment", ["l-1", "1", "2500000", "2025-01-15"]),
+     "RecordPayment", ["l-1", "1"]),
+    ("POST", "/api/v1/leases/l-1/purge-private-data", None, 200, "lease",
+     "PurgeLeasePrivateData", ["l-1"]),
 ]
+
+ROLES = {"lessor": ["LessorMSP"], "grid": ["GridMSP"], "regulator": ["RegulatorMSP"],
+         "partner": ["HKPartnerMSP"]}
+# transaction -> the endorsing orgs the gateway names (else Fabric's discovery picks)
+NAMED_ENDORSERS = {"FixNextRate": ["LessorMSP", "RegulatorMSP"]}
+
+# transaction -> its transient data as the chaincode must receive it (the lease's salt is random)
+PRIVATE_WRITES = {
+    "CreateLease": {"lease_private": {"lessee_id": "lessee-1", "lessee_name": "Lessee One Ltd",
+                                      "terms": TERMS}},
+    "TerminateLease": {"termination": {"reason": "lessee default"}},
+    "RecordPayment": {"payment": {"amount_fen": 25_000_00, "paid_on": "2025-01-15"}},
+}
 
 # (path, chaincode, transaction, chaincode arguments, chaincode answer, REST answer)
 PAGE = {"records": [], "fetched_count": 0, "bookmark": ""}

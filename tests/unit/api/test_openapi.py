@@ -30,6 +30,7 @@ ROUTES = {
     ("post", "/api/v1/leases/{lease_id}/terminate"), ("get", "/api/v1/leases/{lease_id}/schedule"),
     ("post", "/api/v1/leases/{lease_id}/fix-rate"), ("post", "/api/v1/leases/{lease_id}/payments"),
     ("get", "/api/v1/leases/{lease_id}/history"),
+    ("post", "/api/v1/leases/{lease_id}/purge-private-data"),
     ("get", "/api/v1/transactions/{transaction_id}"),
     ("get", "/api/v1/read/projects"), ("get", "/api/v1/read/emission-reports"),
     ("get", "/api/v1/read/leases"), ("get", "/api/v1/read/status"),

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.api import db
+from gateway.api.errors import ApiError
 from gateway.api.readmodel import Checkpoint, ReadModel, projections, store
 from gateway.api.readmodel.follower import APPLIED, DEAD_LETTER, REPEATED, apply
 
@@ -51,7 +52,36 @@ def report(report_id, **fields):
 
 
 def lease(lease_id, **fields):
+    """A variant of the golden public lease (LeaseCreated/Activated/Terminated carry it)."""
     return {**golden.payload("lease", "lease created (draft)"), "lease_id": lease_id, **fields}
+
+
+# GetLease's ``private`` view of the matured lease LS1 as a member org (the Lessor) reads it.
+MATURED_VIEW = golden.step("lease", "matured lease read")["answer"]["private"]
+
+
+def private_view(lease_id, *, lessee_id="L1", adjustments=0):
+    """The member's view of a lease with LS1's terms and its first ``adjustments`` rate fixes."""
+    view = MATURED_VIEW
+    return {**view, "terms": {**view["terms"], "lease_id": lease_id, "lessee_id": lessee_id},
+            "adjustments": view["adjustments"][:adjustments], "payments": []}
+
+
+class Ledger:
+    """``private_lease`` as a member's follower has it: the view the ledger holds now."""
+
+    def __init__(self, views):
+        self.views = views
+        self.asked = []
+
+    def __call__(self, lease_id):
+        self.asked.append(lease_id)
+        return self.views[lease_id]
+
+
+def the_partner_view(lease_id):
+    """A non-member org's private view of any lease: null, as the golden partner read shows."""
+    return golden.step("lease", "matured lease read by a partner")["answer"]["private"]
 
 
 # --- the golden stories -----------------------------------------------------------------------
@@ -73,34 +103,103 @@ def test_projects_as_the_chaincode_emits_them(read_model, engine):
 def test_a_draft_lease_runs_period_1_at_the_base_rate(read_model, engine):
     # The chaincode creates a lease with fixed_through_period 1 (period 1 is at the base rate
     # by definition); hand-written samples said 0 and a null rate.
-    apply_all(read_model, "lease", golden.events("lease", until="lease created (draft)"))
+    ledger = Ledger({"LS1": private_view("LS1")})
+    for e in golden.events("lease", until="lease created (draft)"):
+        apply(read_model, "lease", e, ledger)
     draft = row(engine, store.leases, "LS1")
-    assert (draft["status"], draft["fixed_through_period"], draft["rate_bps"],
-            draft["base_rate_bps"], draft["principal_fen"], draft["term_periods"]) == (
-        "draft", 1, 500, 500, 1_000_000, 4)
+    assert (draft["status"], draft["lessee_ref"], draft["lessee_id"],
+            draft["fixed_through_period"], draft["rate_bps"], draft["base_rate_bps"],
+            draft["principal_fen"], draft["term_periods"]) == (
+        "draft", "R1", "L1", 1, 500, 500, 1_000_000, 4)
+    assert ledger.asked == ["LS1"]  # once, for the lease event only
 
 
-def test_the_lease_story_from_draft_to_matured(read_model, engine):
+def test_the_lease_story_from_draft_to_matured_as_a_member(read_model, engine):
+    # Replayed, a member reads the ledger as it is now: LS1 matured, LS2's records purged.
+    ledger = Ledger({"LS1": MATURED_VIEW, "LS2": None})
     events = golden.events("lease")
-    assert set(apply_all(read_model, "lease", events)) == {APPLIED}
+    assert set(apply(read_model, "lease", e, ledger) for e in events) == {APPLIED}
     matured = row(engine, store.leases, "LS1")
-    last_rate = golden.payload("lease", "period 4 rate fixed from a verified report")
     assert (matured["status"], matured["fixed_through_period"], matured["paid_through_period"],
-            matured["rate_bps"], matured["matured_at"], matured["activated_at"]) == (
-        "matured", 4, 4, last_rate["rate_bps"], "2026-01-02T12:00:00.000Z",
-        "2024-12-30T12:00:00.000Z")
-    assert last_rate["rate_bps"] == 600
-    terminated = row(engine, store.leases, "LS2")
-    assert (terminated["status"], terminated["terminated_at"], terminated["rate_bps"]) == (
-        "terminated", "2024-12-22T12:00:00.000Z", 500)
+            matured["rate_bps"], matured["matured_at"], matured["activated_at"],
+            matured["lessee_id"], matured["principal_fen"]) == (
+        "matured", 4, 4, 600, "2026-01-02T12:00:00.000Z", "2024-12-30T12:00:00.000Z", "L1",
+        1_000_000)
+    assert MATURED_VIEW["adjustments"][-1]["rate_bps"] == 600
+    purged = row(engine, store.leases, "LS2")
+    assert (purged["status"], purged["terminated_at"], purged["lessee_ref"]) == (
+        "terminated", "2024-12-22T12:00:00.000Z", "R2")
+    assert all(purged[name] is None for name in projections.LEASE_PRIVATE)
+    # The purge event empties the columns without asking the ledger (nothing is left there).
+    purge = golden.events("lease")[-1]
+    assert purge.event_name == "LeasePrivateDataPurged"
+    assert ledger.asked.count("LS2") == 2  # created, terminated
     assert read_model.checkpoint("lease").block_number == events[-1].block_number
 
 
+def test_a_non_member_has_the_public_columns_only(read_model, engine):
+    assert the_partner_view("LS1") is None
+    assert set(apply(read_model, "lease", e, the_partner_view)
+               for e in golden.events("lease")) == {APPLIED}
+    matured = row(engine, store.leases, "LS1")
+    assert (matured["status"], matured["lessee_ref"], matured["project_id"],
+            matured["fixed_through_period"], matured["paid_through_period"]) == (
+        "matured", "R1", "P1", 4, 4)
+    assert all(r[name] is None for r in rows(engine, store.leases)
+               for name in projections.LEASE_PRIVATE)
+
+
 def test_the_rate_while_active_follows_each_fix(read_model, engine):
-    apply_all(read_model, "lease", golden.events("lease", until="period 3 rate fixed without a report"))
+    ledger = Ledger({"LS1": private_view("LS1", adjustments=2), "LS2": None})
+    for e in golden.events("lease", until="period 3 rate fixed without a report"):
+        apply(read_model, "lease", e, ledger)
     active = row(engine, store.leases, "LS1")
     assert (active["status"], active["fixed_through_period"], active["paid_through_period"],
             active["rate_bps"]) == ("active", 3, 1, 650)
+
+
+def test_a_failed_ledger_read_applies_nothing(read_model, engine):
+    def unreachable(lease_id):
+        raise ApiError(503, "PEER_UNAVAILABLE", "peer unavailable", retryable=True)
+    created = golden.events("lease", until="lease created (draft)")[-1]
+    # Not the event's fault: no dead letter, the follower retries it after reconnecting.
+    with pytest.raises(ApiError):
+        apply(read_model, "lease", created, unreachable)
+    assert rows(engine, store.leases) == rows(engine, store.dead_letters) == []
+    assert read_model.checkpoint("lease") is None
+    assert apply(read_model, "lease", created, Ledger({"LS1": private_view("LS1")})) == APPLIED
+
+
+ODD_VIEWS = {
+    "a list": ([MATURED_VIEW], "list, not an object"),
+    "terms a string": ({**MATURED_VIEW, "terms": "x"}, "wrong shape"),
+    "no lessee": ({**MATURED_VIEW, "terms": {k: v for k, v in MATURED_VIEW["terms"].items()
+                                             if k != "lessee_id"}}, "lessee_id"),
+    "a string principal": ({**MATURED_VIEW, "terms": {**MATURED_VIEW["terms"], "terms": {
+        **MATURED_VIEW["terms"]["terms"], "principal_fen": "1000000"}}},
+        "read_leases.principal_fen is a str"),
+    "a lone surrogate": ({**MATURED_VIEW, "terms": {**MATURED_VIEW["terms"],
+                                                    "lessee_id": "\ud800"}},
+                         "read_leases.lessee_id is not well-formed Unicode"),
+}
+
+
+def test_the_ledger_is_not_asked_about_a_lease_id_no_column_holds(read_model, engine):
+    ledger = Ledger({})
+    odd = event(3, "LeaseCreated", lease("l\ud800"))
+    assert apply(read_model, "lease", odd, ledger) == DEAD_LETTER
+    assert ledger.asked == []
+    assert "read_leases.lease_id is not well-formed Unicode" in \
+        rows(engine, store.dead_letters)[0]["error"]
+
+
+@pytest.mark.parametrize("view,reason", ODD_VIEWS.values(), ids=ODD_VIEWS.keys())
+def test_an_odd_private_view_is_a_dead_letter(read_model, engine, view, reason):
+    created = golden.events("lease", until="lease created (draft)")[-1]
+    assert apply(read_model, "lease", created, lambda lease_id: view) == DEAD_LETTER
+    [dead] = rows(engine, store.dead_letters)
+    assert reason in dead["error"]
+    assert rows(engine, store.leases) == []
 
 
 def test_the_emission_story(read_model, engine):
@@ -147,12 +246,11 @@ def test_a_repeated_event_changes_no_row_even_past_the_checkpoint(read_model, en
     # (same block, same id) is recognised even when the checkpoint would let it through.
     created = event(10, "LeaseCreated", lease("l-1"))
     apply(read_model, "lease", created)
-    apply(read_model, "lease", event(11, "RateFixed", {"lease_id": "l-1", "period": 2,
-                                                       "rate_bps": 525}))
+    apply(read_model, "lease", event(11, "RateFixed", {"lease_id": "l-1", "period": 2}))
     with engine.begin() as conn:
         conn.execute(store.checkpoints.delete())
     apply(read_model, "lease", created)
-    assert row(engine, store.leases, "l-1")["rate_bps"] == 525
+    assert row(engine, store.leases, "l-1")["fixed_through_period"] == 2
 
 
 def test_an_older_event_never_overwrites_newer_state(read_model, engine):
@@ -258,10 +356,11 @@ def test_an_event_that_cannot_be_applied_becomes_a_dead_letter(read_model, engin
 
 
 @pytest.mark.parametrize("name,record", [
-    ("LeaseCreated", lease("l-x", terms="none")),
-    ("LeaseCreated", lease("l-x", adjustments={"rate_bps": 1})),
-    ("LeaseActivated", {k: v for k, v in lease("l-x").items() if k != "terms"}),
-    ("RateFixed", {"lease_id": "l-x", "period": "2", "rate_bps": 1}),
+    ("LeaseCreated", lease("l-x", lessee_ref=None)),
+    ("LeaseCreated", lease("l-x", fixed_through_period="1")),
+    ("LeaseActivated", {k: v for k, v in lease("l-x").items() if k != "status"}),
+    ("RateFixed", {"lease_id": "l-x", "period": "2"}),
+    ("LeasePrivateDataPurged", {k: v for k, v in lease("l-x").items() if k != "lease_id"}),
     ("PaymentRecorded", {"lease_id": "l-x", "period": 1}),
 ])
 def test_lease_events_of_the_wrong_shape_become_dead_letters(read_model, engine, name, record):
@@ -292,7 +391,8 @@ def test_values_the_database_refuses_are_dead_letters_too(read_model, engine, mo
             **{k: v for k, v in project("p-u").items() if k != "project_id"},
             "name": "\ud800"})],
     }
-    monkeypatch.setattr(projections, "changes_of", lambda chaincode, e: unchecked[e.event_name])
+    monkeypatch.setattr(projections, "changes_of",
+                        lambda chaincode, e, private_lease: unchecked[e.event_name])
     assert apply(read_model, "lease", event(3, "null key part", b"{}")) == DEAD_LETTER
     assert apply(read_model, "lease", event(4, "unencodable", b"{}")) == DEAD_LETTER
     errors = [d["error"] for d in rows(engine, store.dead_letters)]
@@ -319,7 +419,10 @@ def services(app):
 
 @pytest.fixture
 def filled(services):
-    """45 projects (categories and owners rotating), 30 reports, 12 leases."""
+    """45 projects (categories and owners rotating), 30 reports, 12 leases (the app's org reads
+    their terms: lessee-0/1 alternating)."""
+    def member_view(lease_id):
+        return private_view(lease_id, lessee_id=f"lessee-{int(lease_id[2:]) % 2}")
     model = services.read_model
     categories = ["clean_energy", "energy_storage", "ev"]
     owners = ["LessorMSP", "HKPartnerMSP"]
@@ -339,8 +442,8 @@ def filled(services):
     for n in range(12):
         block += 1
         apply(model, "lease", event(block, "LeaseCreated", lease(
-            f"l-{n:03d}", lessee_id=f"lessee-{n % 2}", project_id=f"p-{n % 4:03d}",
-            status=["draft", "active", "terminated"][n % 3])))
+            f"l-{n:03d}", lessee_ref=f"ref-{n % 2}", project_id=f"p-{n % 4:03d}",
+            status=["draft", "active", "terminated"][n % 3])), member_view)
     return block
 
 
@@ -406,6 +509,8 @@ def test_leases_filter_by_status_lessee_and_project(client, as_role, filled):
                            status="active", lessee_id="lessee-1")
     assert [r["lease_id"] for r in records] == [
         f"l-{n:03d}" for n in range(12) if n % 3 == 1 and n % 2 == 1]
+    by_ref, _ = all_pages(client, as_role("reader"), "/api/v1/read/leases", lessee_ref="ref-0")
+    assert [r["lease_id"] for r in by_ref] == [f"l-{n:03d}" for n in range(0, 12, 2)]
     by_project, _ = all_pages(client, as_role("reader"), "/api/v1/read/leases",
                               project_id="p-002")
     assert [r["lease_id"] for r in by_project] == ["l-002", "l-006", "l-010"]

@@ -182,6 +182,10 @@ def test_run_follows_both_chaincodes_into_the_read_routes(tmp_path):
     network = FakeNetwork()
     network.on("qscc", "GetChainInfo",
                lambda args: ledger_pb2.BlockchainInfo(height=30).SerializeToString())
+    # The follower reads each lease's private view from its own peer (a member org's here).
+    member_reads = {"LS1": golden.step("lease", "matured lease read")["answer"],
+                    "LS2": {"private": None}}
+    network.on("lease", "GetLease", lambda args: member_reads[args[0]])
     config = Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/g.db",
                     follower_heartbeat_s=0.05)
     stop = threading.Event()
@@ -204,6 +208,9 @@ def test_run_follows_both_chaincodes_into_the_read_routes(tmp_path):
                    .get_json()["as_of_block"] == last_lease_block)
         projects = client.get("/api/v1/read/projects", headers=headers).get_json()
         assert [p["project_id"] for p in projects["records"]] == ["P1", "P2"]
+        leases = client.get("/api/v1/read/leases", headers=headers).get_json()["records"]
+        assert [(r["lease_id"], r["lessee_ref"], r["lessee_id"], r["rate_bps"])
+                for r in leases] == [("LS1", "R1", "L1", 600), ("LS2", "R2", None, None)]
         # The chaincode names come from the settings; no checkpoint yet: from block 0.
         assert sorted(network.event_requests) == [("emission", 0, None), ("lease", 0, None)]
 

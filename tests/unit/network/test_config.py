@@ -182,3 +182,47 @@ def test_roles_follow_the_member_orgs(consortium):
                       "partner": ["HKPartnerMSP", "MacaoPartnerMSP"]}
     wanted = deployment.roles_wanted(consortium.orgs)
     assert wanted["partner"] == ["HKPartnerMSP", "MacaoPartnerMSP", "ShenzhenPartnerMSP"]
+
+
+def test_lease_terms_collection_definition(consortium):
+    lease = next(c for c in consortium.chaincodes if c.name == "lease")
+    [terms] = [c.definition() for c in lease.collections]
+    assert terms == {
+        "name": "leaseTerms", "policy": "OR('LessorMSP.member','RegulatorMSP.member')",
+        "requiredPeerCount": 1, "maxPeerCount": 2, "blockToLive": 0,
+        "memberOnlyRead": True, "memberOnlyWrite": True,
+        "endorsementPolicy": {"signaturePolicy": "AND('LessorMSP.peer','RegulatorMSP.peer')"}}
+    assert json.loads(chaincode.collections_json(lease)) == [terms]
+
+
+def test_a_collections_change_is_a_new_chaincode_version(consortium, tmp_path):
+    """The version names the definition: a changed collection must be approved and committed
+    with the next sequence, like changed code."""
+    import dataclasses
+
+    lease = next(c for c in consortium.chaincodes if c.name == "lease")
+    wider = dataclasses.replace(lease.collections[0], max_peer_count=3)
+    changed = dataclasses.replace(lease, collections=(wider,))
+    assert chaincode.source_version(changed) != chaincode.source_version(lease)
+    fabric = type("F", (), {"layout": config.Layout(tmp_path)})()
+    flags = chaincode.Deployment(fabric, consortium, changed).definition_flags()
+    path = flags[flags.index("--collections-config") + 1]
+    assert json.loads(open(path).read())[0]["maxPeerCount"] == 3
+
+
+def test_a_collection_of_an_unknown_org_is_refused(tmp_path):
+    path = _write(tmp_path, """
+        channel: ch
+        orgs:
+          - {msp_id: AMSP, domain: a.local, role: lessor, chaincode_servers: {lease: 9102},
+             peers: [{name: peer0, port: 7051, chaincode_port: 7052, operations_port: 9443}],
+             orderers: [{name: orderer0, port: 7050, admin_port: 7053, operations_port: 9543}]}
+        chaincodes:
+          - name: lease
+            path: chaincode/lease
+            endorsement_policy: "OR('AMSP.peer')"
+            collections:
+              - {name: terms, members: [AMSP, BMSP], endorsement_policy: "OR('AMSP.peer')"}
+        """)
+    with pytest.raises(config.ConfigError, match=r"collection terms: unknown members \['BMSP'\]"):
+        config.load(path)

@@ -35,11 +35,11 @@ def stack(tmp_path_factory):
     folder = home / "gw"
     folder.mkdir(mode=0o700)
     port = free_port()
-    env = {"CARBONLEASE_BIND": f"unix:{proxy.socket_path(folder)}",
+    env = {**gateways.serving_env(folder),
            "CARBONLEASE_DATABASE_URL": f"sqlite:///{folder / 'gateway.db'}",
            "PYTHONPATH": str(config.REPO_ROOT)}
     processes.ensure(layout, "gateway", gateways.GUNICORN, env, {}, cwd=config.REPO_ROOT)
-    proxy.ensure(layout, DOMAIN, folder, port)
+    proxy.ensure(layout, DOMAIN, folder, port, gateways.serving().concurrency)
     try:
         processes.wait_for(lambda: status_of(port, "/health") == 200, "gateway via nginx", 30)
         yield layout, folder, port
@@ -94,7 +94,7 @@ def assert_error(answer, status, code):
 def test_the_rendered_configuration_is_valid_nginx(tmp_path):
     (tmp_path / "proxy" / "temp").mkdir(parents=True)
     conf = tmp_path / "nginx.conf"
-    conf.write_text(proxy.render(tmp_path, 8801))
+    conf.write_text(proxy.render(tmp_path, 8801, 64))
     result = subprocess.run([str(proxy.NGINX), "-t", "-p", str(tmp_path / "proxy"), "-c",
                              str(conf), "-e", "stderr"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -177,9 +177,10 @@ def test_the_gateway_folder_stays_private(stack):
 
 def test_the_proxy_is_restarted_when_its_configuration_changes(stack, monkeypatch):
     layout, folder, port = stack
-    assert proxy.ensure(layout, DOMAIN, folder, port) is None
+    connections = gateways.serving().concurrency
+    assert proxy.ensure(layout, DOMAIN, folder, port, connections) is None
     monkeypatch.setattr(proxy, "SEND_TIMEOUT_S", proxy.SEND_TIMEOUT_S + 1)
-    assert proxy.ensure(layout, DOMAIN, folder, port) == "restarted"
+    assert proxy.ensure(layout, DOMAIN, folder, port, connections) == "restarted"
     processes.wait_for(lambda: status_of(port, "/health") == 200, "restarted nginx", 30)
     assert os.path.exists(folder / "proxy" / "nginx.pid")
 
@@ -187,10 +188,33 @@ def test_the_proxy_is_restarted_when_its_configuration_changes(stack, monkeypatc
 def test_a_gateway_that_does_not_answer_is_502_in_the_error_shape(tmp_path):
     layout, folder, port = config.Layout(tmp_path), tmp_path / "gw", free_port()
     folder.mkdir(mode=0o700)
-    proxy.ensure(layout, "absent.test.local", folder, port)  # no gunicorn behind it
+    proxy.ensure(layout, "absent.test.local", folder, port, 1)  # no gunicorn behind it
     try:
         processes.wait_for(lambda: processes.tcp_open(port), "nginx", 30)
         assert_error(exchange(port, request("GET /health HTTP/1.1")), 502,
                      "GATEWAY_UNREACHABLE")
     finally:
         processes.stop(layout, proxy.name("absent.test.local"))
+
+
+def health_answered(port: int) -> float:
+    """How many GET /health answered 200 the gateway's /metrics counts, over all workers."""
+    with urllib.request.urlopen(f"http://{config.HOST}:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("carbonlease_http_requests_total{")
+               and 'route="/health"' in line and 'status="200"' in line)
+
+
+def test_metrics_count_the_requests_of_every_worker(stack):
+    layout, _, port = stack
+    master = processes.running_pid(layout, "gateway")
+    workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    assert len(workers.stdout.split()) == gateways.serving().workers > 1
+    before = health_answered(port)
+    # New connections each, so that nginx's reused upstream connections reach both workers.
+    for _ in range(40):
+        assert status_of(port, "/health") == 200
+    # Whichever worker answers the scrape, it reports all 40 (one process would see its own).
+    for _ in range(6):
+        assert health_answered(port) == before + 40
