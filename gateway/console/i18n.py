@@ -110,6 +110,10 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "leases.filters": ("Filter leases", "筛选租赁合同", "篩選租賃合約"),
     "lease.id": ("Lease id", "合同编号", "合約編號"),
     "lease.lessee": ("Lessee", "承租人", "承租人"),
+    "lease.lessee_ref": ("Lessee reference", "承租人代号", "承租人代號"),
+    "lease.lessee_id": ("Lessee id (private)", "承租人编号（保密）", "承租人編號（保密）"),
+    "lease.lessee_name": ("Lessee name (private)", "承租人名称（保密）", "承租人名稱（保密）"),
+    "lease.terms_hash": ("Terms hash (SHA-256)", "条款哈希（SHA-256）", "條款雜湊（SHA-256）"),
     "lease.project": ("Project", "项目", "項目"),
     "lease.status": ("Status", "状态", "狀態"),
     "lease.created_at": ("Created", "创建时间", "建立時間"),
@@ -125,10 +129,17 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "status.rejected": ("rejected", "已驳回", "已駁回"),
     "status.superseded": ("superseded", "已被替代", "已被取代"),
     "terms.title": ("Terms", "合同条款", "合約條款"),
-    "terms.hidden": ("The terms of this lease are private to the leasing company and the "
-                     "regulator; this gateway shows its public record only.",
-                     "本合同条款仅对融资租赁公司和监管机构可见；本网关仅显示其公开记录。",
-                     "本合約條款僅對融資租賃公司及監管機構可見；本網關僅顯示其公開記錄。"),
+    "terms.hidden": ("The lessee, terms, schedule and rate fixes of this lease are private to "
+                     "the leasing company and the regulator; this gateway shows its public "
+                     "record only.",
+                     "本合同的承租人、条款、还款计划和利率调整仅对融资租赁公司和监管机构可见；"
+                     "本网关仅显示其公开记录。",
+                     "本合約的承租人、條款、還款計劃及利率調整僅對融資租賃公司及監管機構可見；"
+                     "本網關僅顯示其公開記錄。"),
+    "terms.purged": ("The private records of this lease were purged on {date}; its public "
+                     "record and their hashes remain.",
+                     "本合同的保密记录已于 {date} 清除；其公开记录及哈希仍保留。",
+                     "本合約的保密記錄已於 {date} 清除；其公開記錄及雜湊仍保留。"),
     "terms.principal": ("Principal (yuan)", "本金（元）", "本金（元）"),
     "terms.base_rate": ("Base rate (basis points a year)", "基准年利率（基点）",
                         "基準年利率（基點）"),
@@ -198,6 +209,13 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     # new lease
     "new.title": ("New lease", "新建租赁合同", "新增租賃合約"),
     "new.ids": ("Parties", "合同方", "合約方"),
+    "new.parties_help": ("The lessee reference is public: meter readings and emission reports "
+                         "name the lessee by it. The lessee's id and name and the terms below "
+                         "are private to the leasing company and the regulator.",
+                         "承租人代号为公开信息，电表读数和排放报告以此指代承租人。承租人编号、"
+                         "名称及以下条款仅对融资租赁公司和监管机构可见。",
+                         "承租人代號為公開資訊，電錶讀數及排放報告以此指代承租人。承租人編號、"
+                         "名稱及以下條款僅對融資租賃公司及監管機構可見。"),
     "new.emissions": ("Assumed verified emissions each period, for the preview (kgCO2e; "
                       "empty: none reported)", "预览假设的每期核验排放（kgCO2e；留空表示未报告）",
                       "預覽假設的每期核驗排放（kgCO2e；留空表示未報告）"),

@@ -108,8 +108,10 @@ def test_keyboard_only_from_sign_in_to_a_fixed_rate(world, new_page):
     page.wait_for_selector("#schedule tr[data-period='8']")
 
     type_into(page, "#n-lease", "l-kb")
-    type_into(page, "#n-lessee", "acme")
     type_into(page, "#n-project", "p-1")
+    type_into(page, "#n-lessee-ref", "acme")
+    type_into(page, "#n-lessee", "91440300-acme")
+    type_into(page, "#n-lessee-name", "Acme Solar Ltd")
     type_into(page, "#n-periods", "6")
     expect(page.locator("#schedule tbody tr")).to_have_count(6)
     tab_to(page, "#n-amortization")
@@ -117,7 +119,7 @@ def test_keyboard_only_from_sign_in_to_a_fixed_rate(world, new_page):
     tab_to(page, "#new-lease button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/console/leases/l-kb")
-    assert world.leases["l-kb"]["terms"]["amortization"] == "equal_principal"
+    assert world.private["l-kb"]["terms"]["terms"]["amortization"] == "equal_principal"
 
     tab_to(page, "#activate")
     page.keyboard.press("Enter")

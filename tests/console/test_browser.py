@@ -27,19 +27,18 @@ def register_project(page, project_id, name, category, location, reduction):
 
 
 def seed_lease(world, lease_id="l-1", status="active"):
+    """A lease of project p-1 for the lessee known in public as "acme" (reports and readings
+    name it so); its id and name are private."""
     world.projects["p-1"] = {"project_id": "p-1", "name": "Rooftop PV", "category": "clean_energy",
                              "expected_annual_reduction_kg": 120_000, "location": "Zhuhai",
                              "owner_msp": "LessorMSP", "registered_at": "2025-01-02T03:04:05.000Z"}
     world.emit("lease", "ProjectRegistered", world.projects["p-1"])
-    lease = {"lease_id": lease_id, "lessee_id": "acme", "project_id": "p-1", "terms": TERMS,
-             "status": status, "created_at": "2025-01-02T03:04:05.000Z",
-             "activated_at": "2025-01-02T03:04:05.000Z" if status == "active" else None,
-             "terminated_at": None, "termination_reason": None, "matured_at": None,
-             "fixed_through_period": 1 if status == "active" else 0, "paid_through_period": 0,
-             "adjustments": [], "payments": []}
-    world.leases[lease_id] = lease
-    world.emit("lease", "LeaseCreated", lease)
-    return lease
+    lease = world.add_lease({"lease_id": lease_id, "project_id": "p-1", "lessee_ref": "acme"},
+                            "91440300-acme", "Acme Solar Ltd", TERMS)
+    if status == "active":
+        world.leases[lease_id].update(status="active", activated_at=lease["created_at"],
+                                      fixed_through_period=1)
+    return world.emit("lease", "LeaseCreated", dict(world.leases[lease_id]))
 
 
 # --- signing in ---------------------------------------------------------------------------
@@ -172,14 +171,25 @@ def test_new_lease_previews_as_the_terms_change_then_creates(world, new_page):
     assert json.loads(previews[-1].arguments[0])["principal_fen"] == 500_000_00
     assert world.leases == {}
 
-    page.fill("#n-lease", "l-9")
-    page.fill("#n-lessee", "acme")
-    page.fill("#n-project", "p-1")
+    fill(page, {"#n-lease": "l-9", "#n-project": "p-1", "#n-lessee-ref": "acme",
+                "#n-lessee": "91440300-acme", "#n-lessee-name": "Acme Solar Ltd"})
     page.click("#new-lease button[type=submit]")
     page.wait_for_url("**/console/leases/l-9")
     page.wait_for_selector("#schedule tr[data-period='5']")
-    assert world.leases["l-9"]["terms"]["term_periods"] == 5
-    assert world.leases["l-9"]["terms"]["ratchet"] == [
+    # The lessee and the terms travel as transient data; only the pseudonym is public.
+    create = next(c for c in world.apps["LessorMSP"].extensions["carbonlease"].ledger
+                  ._get_gateway().calls if c.transaction == "CreateLease")
+    assert json.loads(create.arguments[0]) == {"lease_id": "l-9", "project_id": "p-1",
+                                               "lessee_ref": "acme"}
+    assert "Acme Solar Ltd" not in create.arguments[0]
+    assert world.leases["l-9"]["lessee_ref"] == "acme"
+    record = world.private["l-9"]["terms"]
+    assert (record["lessee_id"], record["lessee_name"]) == ("91440300-acme", "Acme Solar Ltd")
+    facts = page.inner_text("#lease")
+    assert "acme" in facts and "Acme Solar Ltd (91440300-acme)" in facts
+    assert world.leases["l-9"]["terms_hash"] in facts
+    assert record["terms"]["term_periods"] == 5
+    assert record["terms"]["ratchet"] == [
         {"min_performance_bps": -500, "adjustment_bps": 50},
         {"min_performance_bps": 0, "adjustment_bps": 0},
         {"min_performance_bps": 500, "adjustment_bps": -40}]
@@ -222,12 +232,34 @@ def test_lease_list_filters_by_status_and_lessee(world, new_page):
     page = new_page(locale="zh-CN")
     sign_in(page, world, "RegulatorMSP", path="/console/leases")
     page.wait_for_selector("#leases tr[data-lease-id=l-2]")
-    assert "¥123,456.78" in page.inner_text("#leases tr[data-lease-id=l-1]")
-    assert "4.50%" in page.inner_text("#leases tr[data-lease-id=l-1]")
+    row = page.inner_text("#leases tr[data-lease-id=l-1]").split("\t")
+    assert row[1:3] == ["acme", "91440300-acme"]
+    assert "¥123,456.78" in row and "4.50%" in row
     page.select_option("#f-status", "draft")
     page.click("#lease-filters button[type=submit]")
     expect(page.locator("#leases tbody tr")).to_have_count(1)
     assert "草稿" in page.inner_text("#leases tr[data-lease-id=l-2]")
+    page.select_option("#f-status", "")
+    page.fill("#f-lessee-ref", "someone-else")
+    page.click("#lease-filters button[type=submit]")
+    expect(page.locator("#leases tbody")).to_have_text("暂无内容。")
+    page.fill("#f-lessee-ref", "")
+    page.fill("#f-lessee", "91440300-acme")
+    page.click("#lease-filters button[type=submit]")
+    expect(page.locator("#leases tbody tr[data-lease-id]")).to_have_count(2)
+
+
+def test_a_partner_lists_leases_without_their_private_columns(world, new_page):
+    seed_lease(world)
+    page = new_page()
+    sign_in(page, world, "HKPartnerMSP", path="/console/leases")
+    page.wait_for_selector("#leases tr[data-lease-id=l-1]")
+    assert page.inner_text("#leases tr[data-lease-id=l-1]").split("\t") == \
+        ["l-1", "acme", "—", "p-1", "active", "—", "—", "1 / —", "—"]
+    assert not page.query_selector("#f-lessee")  # no lessee ids to filter by here
+    page.fill("#f-lessee-ref", "acme")
+    page.click("#lease-filters button[type=submit]")
+    expect(page.locator("#leases tbody tr")).to_have_count(1)
 
 
 # --- errors as sentences ------------------------------------------------------------------
@@ -246,22 +278,39 @@ def test_a_reader_key_is_told_which_role_a_write_needs(world, new_page):
 
 
 @pytest.mark.parametrize("language, sentence", [
-    ("en", "Only the leasing company (LessorMSP) or the regulator (RegulatorMSP) may do this; "
-           "this console belongs to the Hong Kong partner (HKPartnerMSP)."),
-    ("zh-Hant", "只有融資租賃公司（LessorMSP）或監管機構（RegulatorMSP）可以執行此操作；"
-                "本控制台屬於香港合作方（HKPartnerMSP）。"),
+    ("en", "The lessee, terms, schedule and rate fixes of this lease are private to the leasing "
+           "company and the regulator; this gateway shows its public record only."),
+    ("zh-Hant", "本合約的承租人、條款、還款計劃及利率調整僅對融資租賃公司及監管機構可見；"
+                "本網關僅顯示其公開記錄。"),
 ])
-def test_a_partner_sees_the_public_lease_and_who_may_see_the_terms(world, new_page, language,
-                                                                     sentence):
+def test_a_partner_sees_the_public_lease_and_that_the_terms_are_private(world, new_page,
+                                                                        language, sentence):
     seed_lease(world)
-    world.private_terms = True
     page = new_page()
     sign_in(page, world, "HKPartnerMSP", path=f"/console/leases/l-1?lang={language}")
-    page.wait_for_selector("#notice .error")
-    assert page.inner_text("#notice .error") == sentence
-    assert page.is_visible("#terms-hidden")
-    assert page.inner_text("#lease").count("p-1") == 1
-    assert "FORBIDDEN" in page.text_content("#notice details")
+    page.wait_for_selector("#lease dd")
+    expect(page.locator("#terms-hidden")).to_be_visible()
+    assert page.inner_text("#terms-hidden") == sentence
+    facts = page.inner_text("#lease")
+    assert facts.count("p-1") == 1 and "acme" in facts
+    assert world.leases["l-1"]["terms_hash"] in facts
+    assert "Acme Solar" not in page.inner_text("main")
+    assert page.is_hidden("#terms") and page.is_hidden("#private-part")
+    assert page.is_hidden("#terms-purged")
+    assert not page.query_selector("#notice .error")  # a public view, not a refusal
+
+
+def test_a_member_sees_that_purged_terms_are_gone(world, new_page):
+    seed_lease(world)
+    world.leases["l-1"].update(status="matured", private_data_purged_at="2031-04-02T00:00:00.000Z")
+    del world.private["l-1"]
+    page = new_page()
+    sign_in(page, world, "RegulatorMSP", path="/console/leases/l-1")
+    expect(page.locator("#terms-purged")).to_be_visible()
+    assert page.inner_text("#terms-purged") == ("The private records of this lease were purged "
+                                                "on 2031-04-02; its public record and their "
+                                                "hashes remain.")
+    assert page.is_hidden("#terms-hidden") and page.is_hidden("#private-part")
 
 
 def test_a_missing_lease_is_said_plainly(world, new_page):

@@ -8,6 +8,7 @@ import pytest
 from .conftest import chart_data, photograph, sign_in
 from .test_accessibility import seed_report
 from .test_browser import seed_lease
+from .world import record_hash
 
 HEADINGS = {"en": ("Payment schedule", "Verified emissions against the target path"),
             "zh-Hans": ("还款计划", "核验排放与目标路径对比"),
@@ -16,16 +17,21 @@ HEADINGS = {"en": ("Payment schedule", "Verified emissions against the target pa
 
 def lease_with_history(world):
     lease = seed_lease(world)
-    terms = lease["terms"]
+    private = world.private[lease["lease_id"]]
+    terms = private["terms"]["terms"]
     for period, verified, target, performance, tier, adjustment in (
             (2, 92_000, 100_000, 800, 500, -40), (3, 101_000, 97_500, -359, -500, 50)):
-        lease["adjustments"].append({
-            "period": period, "based_on_period": period - 1, "period_start": "2025-01-01",
-            "period_end": "2025-04-01", "report_id": f"rep-{period - 1}", "verified_kg": verified,
-            "target_kg": target, "performance_bps": performance,
-            "tier_min_performance_bps": tier, "basis": "tier", "adjustment_bps": adjustment,
-            "rate_bps": terms["base_rate_bps"] + adjustment, "fixed_at": "2025-04-02T00:00:00.000Z"})
-    lease["fixed_through_period"] = 3
+        fix = {"lease_id": lease["lease_id"], "period": period, "based_on_period": period - 1,
+               "period_start": "2025-01-01", "period_end": "2025-04-01",
+               "report_id": f"rep-{period - 1}", "verified_kg": verified, "target_kg": target,
+               "performance_bps": performance, "tier_min_performance_bps": tier,
+               "basis": "tier", "adjustment_bps": adjustment,
+               "rate_bps": terms["base_rate_bps"] + adjustment,
+               "fixed_at": "2025-04-02T00:00:00.000Z", "salt": private["terms"]["salt"]}
+        private["adjustments"].append(fix)
+        world.leases["l-1"]["adjustments"].append(
+            {"period": period, "fixed_at": fix["fixed_at"], "record_hash": record_hash(fix)})
+    world.leases["l-1"]["fixed_through_period"] = 3
     return lease
 
 

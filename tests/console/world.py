@@ -3,6 +3,11 @@ gateway app per org, each app on a fake Fabric (``tests.unit.api.fakes``) whose 
 the chaincodes' part: the MSP checks (refused with FORBIDDEN at endorsement, as a peer does),
 the records they return, and the events every org's read model follows.
 
+Leases are split as the lease chaincode splits them (issue 14): a public record every org
+reads (``leases``) and private records (``private``: terms, rate fixes, payments) that arrive as
+transient data and only the leaseTerms collection's members, Lessor and Regulator, read; answers
+and events are public only, and a member's read model takes the private columns from GetLease.
+
 The schedule arithmetic is a plain equal-principal stand-in: the console only shows what the
 API answers, and the real formula is tested through real peers (tests/integration)."""
 
@@ -24,6 +29,15 @@ from gateway.fabricgw.events import ChaincodeEvent
 from tests.unit.api.fakes import FakeNetwork, chaincode_error
 
 NOW = "2025-01-02T03:04:05.000Z"
+# The leaseTerms collection's members: the orgs of the lessor and regulator roles.
+TERMS_HOLDERS = ("LessorMSP", "RegulatorMSP")
+
+
+def record_hash(record: dict) -> str:
+    """The public hash of a private record: SHA-256 of its canonical JSON (chaincode/README.md,
+    "Private terms")."""
+    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":"),
+                                     ensure_ascii=False).encode()).hexdigest()
 
 
 def settings(msp_id: str) -> FabricSettings:
@@ -50,18 +64,33 @@ def schedule_rows(terms: dict, adjustments: list) -> list[dict]:
     return rows
 
 
+class Peer(FakeNetwork):
+    """A fake Fabric whose handlers can read the transient data of the proposal they endorse
+    (``transient()``), as a chaincode reads its proposal's transient map."""
+
+    def __init__(self):
+        super().__init__()
+        self._proposal = threading.local()
+
+    def run(self, chaincode, transaction, arguments, kind, transient=None, endorsers=None):
+        self._proposal.transient = transient or {}
+        return super().run(chaincode, transaction, arguments, kind, transient, endorsers)
+
+    def transient(self) -> dict:
+        return self._proposal.transient
+
+
 class World:
     """The shared ledger and a running gateway per org (``url(msp_id)``, ``key(msp_id)``)."""
 
     def __init__(self, tmp_path, orgs=("LessorMSP", "GridMSP", "RegulatorMSP", "HKPartnerMSP")):
-        self.projects, self.interests, self.leases = {}, {}, {}
+        self.projects, self.interests, self.leases, self.private = {}, {}, {}, {}
         self.readings, self.reports, self.factors = {}, {}, {}
-        self.private_terms = False  # issue 14: terms only for Lessor and Regulator
         self._blocks = itertools.count(5)
         self._lock = threading.Lock()
         self.apps, self.keys, self._servers, self.urls = {}, {}, [], {}
         for msp_id in orgs:
-            network = FakeNetwork()
+            network = Peer()
             self._install(network, msp_id)
             app = create_app(Config(fabric=settings(msp_id),
                                     database_url=f"sqlite:///{tmp_path}/{msp_id}.db",
@@ -95,15 +124,39 @@ class World:
 
     def emit(self, chaincode, name, payload):
         """Every org's read model follows the same events (one transaction each, as the
-        chaincodes answer: canonical JSON)."""
+        chaincodes answer: canonical JSON); a member's also reads the lease's private view, as
+        its follower does from its peer."""
         with self._lock:
             block = next(self._blocks)
         transaction_id = hashlib.sha256(f"{chaincode}/{block}".encode()).hexdigest()
         event = ChaincodeEvent(block, transaction_id, chaincode, name,
                                json.dumps(payload, sort_keys=True).encode())
-        for app in self.apps.values():
-            follower.apply(app.extensions["carbonlease"].read_model, chaincode, event)
+        for msp_id, app in self.apps.items():
+            follower.apply(app.extensions["carbonlease"].read_model, chaincode, event,
+                           lambda lease_id, msp_id=msp_id: self.private_view(msp_id, lease_id))
         return payload
+
+    def private_view(self, msp_id, lease_id):
+        """GetLease's ``private`` as ``msp_id`` reads it: the records for a member, else None."""
+        if msp_id not in TERMS_HOLDERS or lease_id not in self.private:
+            return None
+        return copy.deepcopy(self.private[lease_id])
+
+    def add_lease(self, public, lessee_id, lessee_name, terms):
+        """A draft lease as CreateLease stores it: its public record (``lease_id``,
+        ``project_id``, ``lessee_ref``) and its private terms record; returns the public lease."""
+        salt = hashlib.sha256(public["lease_id"].encode()).hexdigest()
+        record = {"lease_id": public["lease_id"], "lessee_id": lessee_id,
+                  "lessee_name": lessee_name, "terms": terms, "salt": salt}
+        lease = {**public, "status": "draft", "created_at": NOW, "activated_at": None,
+                 "terminated_at": None, "matured_at": None, "fixed_through_period": 0,
+                 "paid_through_period": 0, "terms_hash": record_hash(record),
+                 "termination_hash": None, "adjustments": [], "payments": [],
+                 "private_data_purged_at": None}
+        self.leases[lease["lease_id"]] = lease
+        self.private[lease["lease_id"]] = {"terms": record, "adjustments": [], "payments": [],
+                                           "termination": None}
+        return copy.deepcopy(lease)
 
     def _install(self, network, msp_id):
         def only(*orgs):
@@ -133,12 +186,13 @@ class World:
 
         def create_lease(args):
             only("LessorMSP")
-            lease = json.loads(args[0])
-            found(self.projects, lease["project_id"])
-            lease.update(status="draft", created_at=NOW, activated_at=None, terminated_at=None,
-                         termination_reason=None, matured_at=None, fixed_through_period=0,
-                         paid_through_period=0, adjustments=[], payments=[])
-            self.leases[lease["lease_id"]] = lease
+            public = json.loads(args[0])
+            private = json.loads(network.transient()["lease_private"])
+            found(self.projects, public["project_id"])
+            if public["lease_id"] in self.leases:
+                raise chaincode_error("ALREADY_EXISTS", "lease exists")
+            lease = self.add_lease(public, private["lessee_id"], private["lessee_name"],
+                                   private["terms"])
             return self.emit("lease", "LeaseCreated", lease)
 
         def activate(args):
@@ -147,14 +201,16 @@ class World:
             if lease["status"] != "draft":
                 raise chaincode_error("INVALID_STATE", "lease is not a draft")
             lease.update(status="active", activated_at=NOW, fixed_through_period=1)
-            return self.emit("lease", "LeaseActivated", lease)
+            return self.emit("lease", "LeaseActivated", copy.deepcopy(lease))
 
         def fix_rate(args):
             only("LessorMSP")
             lease = found(self.leases, args[0])
-            terms, period = lease["terms"], lease["fixed_through_period"] + 1
+            private = self.private[lease["lease_id"]]
+            terms, period = private["terms"]["terms"], lease["fixed_through_period"] + 1
+            # Reports name the lessee by its public reference.
             verified = [r for r in self.reports.values()
-                        if r["lessee_id"] == lease["lessee_id"] and r["status"] == "verified"]
+                        if r["lessee_id"] == lease["lessee_ref"] and r["status"] == "verified"]
             report = verified[-1] if verified else None
             adjustment = terms["missing_report_bps"] if report is None else terms["floor_bps"]
             fix = {"lease_id": lease["lease_id"], "period": period,
@@ -163,45 +219,51 @@ class World:
                    "report_id": report and report["report_id"],
                    "verified_kg": report and report["total_kg"],
                    "target_kg": terms["baseline_kg"],
-                   "performance_bps": report and 1000, "tier_min_performance_bps": None,
+                   "performance_bps": report and 1000,
+                   "tier_min_performance_bps": None if report is None else 500,
                    "basis": "missing_report" if report is None else "tier",
                    "adjustment_bps": adjustment,
-                   "rate_bps": terms["base_rate_bps"] + adjustment, "fixed_at": NOW}
-            if report is not None:
-                fix["tier_min_performance_bps"] = 500
-            lease["adjustments"].append({k: v for k, v in fix.items() if k != "lease_id"})
+                   "rate_bps": terms["base_rate_bps"] + adjustment, "fixed_at": NOW,
+                   "salt": private["terms"]["salt"]}
+            private["adjustments"].append(fix)
+            reference = {"period": period, "fixed_at": NOW, "record_hash": record_hash(fix)}
+            lease["adjustments"].append(reference)
             lease["fixed_through_period"] = period
-            self.emit("lease", "RateFixed", fix)
-            return lease["adjustments"][-1]
+            return self.emit("lease", "RateFixed", {"lease_id": lease["lease_id"], **reference})
 
         def record_payment(args):
             only("LessorMSP")
             lease = found(self.leases, args[0])
-            period, amount = int(args[1]), int(args[2])
-            row = schedule_rows(lease["terms"], lease["adjustments"])[period - 1]
-            if period != lease["paid_through_period"] + 1 or amount != row["instalment_fen"]:
+            private = self.private[lease["lease_id"]]
+            paid = json.loads(network.transient()["payment"])
+            period = int(args[1])
+            row = schedule_rows(private["terms"]["terms"], private["adjustments"])[period - 1]
+            if period != lease["paid_through_period"] + 1 or paid["amount_fen"] != row["instalment_fen"]:
                 raise chaincode_error("INVALID_ARGUMENT", "not the next instalment")
             lease["paid_through_period"] = period
-            payment = {"lease_id": lease["lease_id"], "period": period, "amount_fen": amount,
-                       "paid_on": args[3], "due_date": args[3], "recorded_at": NOW,
-                       "lease_status": lease["status"]}
-            lease["payments"].append(payment)
-            return self.emit("lease", "PaymentRecorded", payment)
+            payment = {"lease_id": lease["lease_id"], "period": period,
+                       "amount_fen": paid["amount_fen"], "paid_on": paid["paid_on"],
+                       "due_date": paid["paid_on"], "recorded_at": NOW,
+                       "salt": private["terms"]["salt"]}
+            private["payments"].append(payment)
+            reference = {"period": period, "recorded_at": NOW, "record_hash": record_hash(payment)}
+            lease["payments"].append(reference)
+            return self.emit("lease", "PaymentRecorded", {"lease_id": lease["lease_id"],
+                                                          **reference,
+                                                          "lease_status": lease["status"]})
 
-        def visible(lease):
-            if self.private_terms and msp_id not in ("LessorMSP", "RegulatorMSP"):
-                return {k: v for k, v in lease.items()
-                        if k not in ("terms", "lessee_id", "adjustments", "payments")}
-            return copy.deepcopy(lease)
+        def get_lease(args):
+            lease = found(self.leases, args[0])
+            return {**copy.deepcopy(lease), "private": self.private_view(msp_id, args[0])}
 
         def schedule(args):
             lease = found(self.leases, args[0])
-            if self.private_terms:
-                only("LessorMSP", "RegulatorMSP")
+            private = self.private_view(msp_id, args[0])
             return {"lease_id": lease["lease_id"], "status": lease["status"],
                     "fixed_through_period": lease["fixed_through_period"],
                     "paid_through_period": lease["paid_through_period"],
-                    "rows": schedule_rows(lease["terms"], lease["adjustments"])}
+                    "rows": private and schedule_rows(private["terms"]["terms"],
+                                                      private["adjustments"])}
 
         def submit_reading(args):
             only("GridMSP")
@@ -258,7 +320,10 @@ class World:
             ("lease", "ActivateLease"): activate,
             ("lease", "FixNextRate"): fix_rate,
             ("lease", "RecordPayment"): record_payment,
-            ("lease", "GetLease"): lambda a: visible(found(self.leases, a[0])),
+            ("lease", "GetLease"): get_lease,
+            ("lease", "GetRoles"): lambda a: {"lessor": ["LessorMSP"], "grid": ["GridMSP"],
+                                              "regulator": ["RegulatorMSP"],
+                                              "partner": ["HKPartnerMSP", "MacaoPartnerMSP"]},
             ("lease", "GetSchedule"): schedule,
             ("lease", "PreviewSchedule"): lambda a: schedule_rows(json.loads(a[0]), []),
             ("emission", "SubmitMeterReading"): submit_reading,

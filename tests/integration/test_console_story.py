@@ -1,7 +1,8 @@
 """The web console on the real consortium, as its people would use it: the leasing company
 registers a project and creates a lease from the form with its live preview, the grid submits a
 meter reading, the leasing company its emission report, the regulator verifies it from its queue,
-and the leasing company fixes the rate and sees the lease page's table and both charts change.
+and the leasing company fixes the rate and sees the lease page's table and both charts change;
+the grid, no member of the lease terms collection, sees the lease's public record only.
 Each org in its own browser context on its own gateway (Debian's Chromium through Playwright)."""
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ def test_the_gateways_the_tool_runs_serve_the_console(consortium):
 
 
 def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, new_page, tmp_path):
+    # The lessee is "lessee" in public (readings and reports), its id and name private.
     project_id, lease_id, lessee = unique("pv"), unique("lease"), unique("acme")
+    lessee_id, lessee_name = unique("91440300"), "Acme Solar Ltd 深圳"
     region, reading_id, report_id = unique("GD"), unique("rd"), unique("rep")
 
     # The leasing company registers a project in the library.
@@ -95,8 +98,8 @@ def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, ne
     # A new lease: the preview follows the form (PreviewSchedule on the peer).
     lessor.goto(consoles.url("LessorMSP", "/console/leases/new"))
     expect(lessor.locator("#schedule tbody tr")).to_have_count(8)
-    fill(lessor, {"#n-lease": lease_id, "#n-lessee": lessee, "#n-project": project_id,
-                  "#n-periods": "4"})
+    fill(lessor, {"#n-lease": lease_id, "#n-project": project_id, "#n-lessee-ref": lessee,
+                  "#n-lessee": lessee_id, "#n-lessee-name": lessee_name, "#n-periods": "4"})
     expect(lessor.locator("#schedule tbody tr")).to_have_count(4)
     # No verified emissions assumed: period 2 takes the missing-report adjustment (+60 bps).
     rate_2 = lessor.locator("#schedule tr[data-period='2'] td:nth-child(2)")
@@ -111,6 +114,7 @@ def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, ne
     lessor.click("#new-lease button[type=submit]")
     lessor.wait_for_url(f"**/console/leases/{lease_id}")
     expect(lessor.locator("#schedule tbody tr")).to_have_count(4)
+    expect(lessor.locator("#lease")).to_contain_text(f"{lessee_name} ({lessee_id})")
     lessor.click("#activate")
     expect(lessor.locator("#fix-rate")).to_be_visible()
 
@@ -179,3 +183,14 @@ def test_a_lease_from_the_form_to_a_rate_fixed_on_a_verified_report(consoles, ne
     photograph(lessor, tmp_path, "lease-after-rate-fix")
     assert re.fullmatch(r"¥[\d,]+\.\d\d", lessor.inner_text("#schedule tr[data-period='2'] "
                                                             "td:nth-child(6)"))
+
+    # The grid is no member of the lease terms collection: its console shows the public record
+    # from its own peer, and says the rest is private.
+    consoles.until_ok("GridMSP", f"/api/v1/leases/{lease_id}",
+                      lambda lease: lease["fixed_through_period"] == 2)
+    grid.goto(consoles.url("GridMSP", f"/console/leases/{lease_id}"))
+    expect(grid.locator("#terms-hidden")).to_be_visible()
+    facts = grid.inner_text("#lease")
+    assert lessee in facts and project_id in facts
+    assert lessee_name not in grid.inner_text("main") and lessee_id not in grid.inner_text("main")
+    assert grid.is_hidden("#private-part")

@@ -118,7 +118,7 @@ export function query(params) {
 
 const LOCALES = { en: "en", "zh-Hans": "zh-CN", "zh-Hant": "zh-HK" };
 const grouped = new Intl.NumberFormat(LOCALES[settings.language], { maximumFractionDigits: 0 });
-const DASH = "—";
+export const DASH = "—";
 
 export const number = (value) => (value === null || value === undefined ? DASH : grouped.format(value));
 

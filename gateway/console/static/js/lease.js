@@ -11,10 +11,18 @@ const buttons = {
 };
 let nextPayment = null; // {period, amount_fen} of the next unpaid fixed period
 
-function showTerms(terms) {
+// The public record alone (private null) where this org may not read the terms or they were
+// purged: say which, and show no empty terms, schedule or fixes.
+function showTerms(lease) {
+  const terms = lease.private?.terms.terms;
   const termsList = document.getElementById("terms");
-  document.getElementById("terms-hidden").hidden = Boolean(terms);
+  const purged = document.getElementById("terms-purged");
   termsList.hidden = !terms;
+  document.getElementById("private-part").hidden = !terms;
+  const purgedAt = !terms && lease.private_data_purged_at;
+  purged.hidden = !purgedAt;
+  purged.textContent = purgedAt ? t("terms.purged", { date: isoDate(purgedAt) }) : "";
+  document.getElementById("terms-hidden").hidden = Boolean(terms || purgedAt);
   if (!terms) return;
   const tiers = [...terms.ratchet].sort((a, b) => a.min_performance_bps - b.min_performance_bps)
     .map((tier) => `${t("tier.at_least", { bps: number(tier.min_performance_bps) })}: ${percent(tier.adjustment_bps, { signed: true })}`);
@@ -41,7 +49,7 @@ function fixRow(fix) {
 
 function showActions(lease, rows) {
   if (!buttons.activate) return; // not the Lessor's console
-  const terms = lease.terms;
+  const terms = lease.private?.terms.terms;
   buttons.activate.hidden = lease.status !== "draft";
   buttons.fix.hidden = !(lease.status === "active" && terms
     && lease.fixed_through_period < terms.term_periods);
@@ -58,27 +66,31 @@ function showActions(lease, rows) {
 // Both answers first, then the whole page at once: the table, the charts and the fixes never
 // show two different moments of the lease.
 async function load() {
-  const asked = get(`/api/v1/leases/${id}`);
-  const scheduleAsked = get(`/api/v1/leases/${id}/schedule`, { action: "see_terms" })
-    .catch((err) => err); // the public view may be refused the schedule: show the rest
-  const lease = await asked;
-  const schedule = await scheduleAsked;
+  const [lease, schedule] = await Promise.all([get(`/api/v1/leases/${id}`),
+    get(`/api/v1/leases/${id}/schedule`)]);
+  const lessee = lease.private?.terms;
   facts(list, [
-    [t("lease.status"), t(`status.${lease.status}`)], [t("lease.lessee"), lease.lessee_id ?? "—"],
+    [t("lease.status"), t(`status.${lease.status}`)], [t("lease.lessee_ref"), lease.lessee_ref],
+    ...(lessee ? [[t("lease.lessee"), `${lessee.lessee_name} (${lessee.lessee_id})`]] : []),
     [t("lease.project"), el("a", { href: `/console/projects/${encodeURIComponent(lease.project_id)}` }, lease.project_id)],
     [t("lease.fixed_through"), number(lease.fixed_through_period)],
     [t("lease.paid_through"), number(lease.paid_through_period)],
     [t("lease.created_at"), timestamp(lease.created_at)],
+    [t("lease.terms_hash"), el("code", { className: "hash" }, lease.terms_hash)],
   ]);
-  showTerms(lease.terms);
-  const fixes = lease.adjustments ?? [];
+  showTerms(lease);
+  // Rows are null exactly where the private view is: nothing private to draw.
+  if (!lease.private || !schedule.rows) {
+    showActions(lease, []);
+    return;
+  }
+  const fixes = lease.private.adjustments;
   fillTable(document.getElementById("fixes"), fixes.map(fixRow));
-  if (schedule instanceof Error) throw schedule;
   // The report of period p fixes the rate of p + 1: its verified kg belongs to period p.
   const verified = new Map(fixes.filter((f) => f.verified_kg !== null).map((f) => [f.based_on_period,
     { kg: f.verified_kg, tier: { basis: f.basis, min_bps: f.tier_min_performance_bps } }]));
   renderSchedule({ rows: schedule.rows, fixedThrough: schedule.fixed_through_period,
-    terms: lease.terms, verified });
+    terms: lease.private.terms.terms, verified });
   showActions(lease, schedule.rows);
 }
 

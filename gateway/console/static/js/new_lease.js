@@ -2,7 +2,9 @@ import { attempt, clearNotice, formValues, onSubmit, post, startPage } from "./c
 import { renderSchedule } from "./schedule.js";
 
 const form = document.getElementById("new-lease");
-const PARTIES = ["lease_id", "lessee_id", "project_id"];
+// Sent beside the terms; lessee_id and lessee_name are private like them (the gateway sends
+// them as transient data), lessee_ref is the lessee's public pseudonym.
+const PARTIES = ["lease_id", "project_id", "lessee_ref", "lessee_id", "lessee_name"];
 let pending = null;
 let latest = 0;
 

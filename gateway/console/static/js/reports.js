@@ -41,7 +41,8 @@ function reportCard(report) {
     "aria-labelledby": headingId },
   el("h3", { id: headingId }, `${report.report_id} · ${t(`status.${report.status}`)}`),
   el("dl", { className: "facts" },
-    el("dt", {}, t("lease.lessee")), el("dd", {}, report.lessee_id),
+    // A report's lessee_id is the lessee's public reference, never its private id.
+    el("dt", {}, t("lease.lessee_ref")), el("dd", {}, report.lessee_id),
     el("dt", {}, t("report.period")), el("dd", {}, `${isoDate(report.period_start)} – ${isoDate(report.period_end)}`),
     el("dt", {}, t("report.scope1")), el("dd", {}, number(report.scope1_kg)),
     el("dt", {}, t("report.scope2")), el("dd", {}, number(report.scope2_kg)),
