@@ -184,9 +184,10 @@ def run(config: Config, stop: threading.Event, *, connect=connect_to_fabric,
         first_backoff_s: float = 0.5) -> None:
     """Follow every chaincode into ``config``'s database until ``stop`` is set."""
     read_model = ReadModel(db.make_engine(config.database_url))
-    if read_model.rebuild_if_outdated():
-        log.info("read model tables were made by another version of the read model (or are "
-                 "new): created afresh, following every chaincode from block 0")
+    outdated = read_model.rebuild_if_outdated()
+    if outdated:
+        log.info("read model tables %s were made by another version of the read model: "
+                 "created afresh, following every chaincode from block 0", ", ".join(outdated))
     ledger = Ledger(config.fabric, connect=connect)
     followers = [Follower(read_model, ledger.chaincode_events, chaincode,
                           private_lease=private_lease_of(ledger),

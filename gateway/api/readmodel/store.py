@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 
 import sqlalchemy as sa
 
@@ -128,17 +127,19 @@ TABLES = (projects, emission_reports, leases, checkpoints, dead_letters, heartbe
 
 # The read model is derived from the ledger, so tables made by another version of it are not
 # migrated: the follower drops and recreates them and reads every event again from block 0.
-# This row says which version made them (a fingerprint of their definitions).
-schema_stamps = sa.Table(
-    "read_model_schema", db.metadata,
-    sa.Column("fingerprint", sa.String(64), primary_key=True),
-)
 
 
-def schema_fingerprint(dialect: sa.engine.Dialect) -> str:
-    ddl = "\n".join(str(sa.schema.CreateTable(table).compile(dialect=dialect))
-                    for table in TABLES)
-    return hashlib.sha256(ddl.encode()).hexdigest()
+def outdated_tables(engine: sa.Engine) -> list[str]:
+    """The read-model tables whose columns (names, nullability) differ from this version's."""
+    inspector = sa.inspect(engine)
+    outdated = []
+    for table in TABLES:
+        if not inspector.has_table(table.name):
+            continue
+        found = {c["name"]: bool(c["nullable"]) for c in inspector.get_columns(table.name)}
+        if found != {c.name: bool(c.nullable) for c in table.columns}:
+            outdated.append(table.name)
+    return outdated
 
 # Longest error text kept with a dead letter; the payload itself is kept whole.
 MAX_ERROR_CHARS = 2000
@@ -215,26 +216,23 @@ class ReadModel:
 
     def __init__(self, engine: sa.Engine):
         self._engine = engine
-        db.create_tables(engine, (*TABLES, schema_stamps))
+        db.create_tables(engine, TABLES)
 
     # --- recording (the follower) -------------------------------------------------------
 
-    def rebuild_if_outdated(self) -> bool:
-        """Run by the follower, the only writer, before it follows: when the tables were made
-        by another version of the read model (an older gateway's database), drop them and
-        create them empty, so the follower rebuilds them from block 0. True if it did."""
-        expected = schema_fingerprint(self._engine.dialect)
-        with self._engine.begin() as conn:
-            stamps = conn.execute(sa.select(schema_stamps.c.fingerprint)).scalars().all()
-            if stamps == [expected]:
-                return False
-            for table in reversed(TABLES):
-                table.drop(conn, checkfirst=True)
-            for table in TABLES:
-                table.create(conn)
-            conn.execute(schema_stamps.delete())
-            conn.execute(schema_stamps.insert().values(fingerprint=expected))
-        return True
+    def rebuild_if_outdated(self) -> list[str]:
+        """Run by the follower, the only writer, before it follows: when tables were made by
+        another version of the read model (an older gateway's database), drop every read-model
+        table and create them empty, so the follower rebuilds them from block 0. Returns the
+        outdated tables (none: nothing was touched)."""
+        outdated = outdated_tables(self._engine)
+        if outdated:
+            with self._engine.begin() as conn:
+                for table in reversed(TABLES):
+                    table.drop(conn, checkfirst=True)
+                for table in TABLES:
+                    table.create(conn)
+        return outdated
 
     def record(self, chaincode: str, event, changes: list[Change]) -> bool:
         """Write ``changes`` and advance the checkpoint to ``event``, atomically. False when
