@@ -162,7 +162,9 @@ def test_mvcc_read_conflict_low_level(gateways, consortium, writer):
     assert first.submit().get_status().successful
     status = second.submit().get_status()
     assert (status.code, status.successful) == ("MVCC_READ_CONFLICT", False) and status.block_number > 0
-    on_ledger = network(gateways, consortium).get_transaction_status(second.transaction_id)
+    # Asked of the peer that reported the commit: another org's peer may not have the block yet.
+    on_ledger = network(gateways, consortium, writer.msp_id).get_transaction_status(
+        second.transaction_id)
     assert (on_ledger.code, on_ledger.block_number) == ("MVCC_READ_CONFLICT", status.block_number)
 
 
