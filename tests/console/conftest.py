@@ -1,6 +1,7 @@
 """Browser tests of the web console: Playwright driving Debian's Chromium (scripts/bootstrap
 installs it) against gateway apps on a fake Fabric (``world.World``), each served by a local
-werkzeug server. No Fabric network, so no lock is needed."""
+werkzeug server. No Fabric network, so no lock is needed. The browser itself is the
+session's one Chromium (``browser`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,12 @@ import struct
 import time
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from .world import World
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 AXE = (pathlib.Path(__file__).resolve().parents[2] / "gateway" / "static" / "node_modules"
        / "axe-core" / "axe.min.js")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.console.conftest import (axe_violations, browser, chart_data, eventually,  # noqa: F401
+from tests.console.conftest import (axe_violations, chart_data, eventually,  # noqa: F401
                                     fill, new_page, photograph, sign_in)
 
 from .followers import FollowerProcess, follower_env
