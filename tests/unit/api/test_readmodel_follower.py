@@ -191,12 +191,14 @@ def test_run_follows_both_chaincodes_into_the_read_routes(tmp_path):
     stop = threading.Event()
     follower = threading.Thread(target=run, args=(config, stop),
                                 kwargs={"connect": lambda settings: network})
-    follower.start()
-    app = create_app(config, connect=lambda settings: network)
-    services = app.extensions["carbonlease"]
-    headers = {"Authorization": f"Bearer {services.credentials.create('r', 'reader').key}"}
-    client = app.test_client()
+    # Everything after the start is inside the try: a failure anywhere still stops the
+    # follower, which would otherwise keep pytest from exiting.
     try:
+        follower.start()
+        app = create_app(config, connect=lambda settings: network)
+        services = app.extensions["carbonlease"]
+        headers = {"Authorization": f"Bearer {services.credentials.create('r', 'reader').key}"}
+        client = app.test_client()
         network.events.stream("lease").push(*golden.events("lease"))
         network.events.stream("emission").push(
             *golden.events("emission"),
