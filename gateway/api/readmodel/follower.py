@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from .. import db
 from ..config import Config
 from ..errors import ApiError
-from ..ledger import Ledger, connect_to_fabric
+from ..ledger import Ledger, connect_to_fabric, is_transient
 from . import projections
 from .store import CHAINCODES, Checkpoint, ReadModel, printable
 
@@ -211,8 +211,10 @@ def private_lease_of(ledger: Ledger) -> projections.PrivateLease:
         try:
             lease = ledger.evaluate("lease", "GetLease", [lease_id])
         except ApiError as err:
-            if err.status >= 500:
-                raise  # the peer or chaincode is unavailable: retry the event later
+            if is_transient(err):
+                # The peer, an endorser or the connection (even a 409 ENDORSEMENT_FAILED or
+                # EVALUATION_FAILED): not the event's fault, retry it after the backoff.
+                raise
             # The chaincode's own answer about this lease (e.g. NOT_FOUND for an event that
             # names a lease the ledger does not hold) comes out the same on every retry.
             raise projections.Unprojectable(
