@@ -21,8 +21,8 @@ from gateway.api.config import Config
 from gateway.api.errors import ApiError
 from gateway.api.ledger import Ledger
 from gateway.api.readmodel import Checkpoint, ReadModel, store
-from gateway.api.readmodel.follower import (DEAD_LETTER, Follower, apply, heartbeat,
-                                            private_lease_of, run)
+from gateway.api.readmodel.follower import (DEAD_LETTER, DeadLetterWarnings, Follower, apply,
+                                            heartbeat, private_lease_of, run)
 from gateway.fabricgw import errors
 
 from . import golden
@@ -217,6 +217,56 @@ def test_the_follower_retries_a_409_from_getlease_with_its_backoff(read_model, s
     assert [r["lease_id"] for r in rows(engine, store.leases)] == ["LS1"]
     assert rows(engine, store.dead_letters) == []
     assert read_model.status(None)["chaincodes"][1]["reconnects"] == 1
+
+
+# --- dead letters in the log -----------------------------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def warning_lines(caplog):
+    lines = [r.getMessage() for r in caplog.records
+             if r.name == "gateway.api.readmodel.follower" and r.levelname == "WARNING"]
+    caplog.clear()
+    return lines
+
+
+def test_dead_letters_are_logged_first_in_full_then_summed_up_once_a_minute(
+        read_model, caplog):
+    clock = Clock()
+    warnings = DeadLetterWarnings(every_s=60, clock=clock)
+    poisons = iter(event(10 + n, "ProjectRegistered", b"not json") for n in range(100))
+    caplog.set_level("WARNING")
+
+    apply(read_model, "lease", next(poisons), warnings=warnings)
+    [first] = warning_lines(caplog)
+    assert "kept as a dead letter: lease block 10" in first
+    for _ in range(40):  # a flood within the minute: nothing more in the log
+        clock.now += 1
+        apply(read_model, "lease", last := next(poisons), warnings=warnings)
+    warnings.flush()
+    assert warning_lines(caplog) == []
+    clock.now += 20  # a minute after the first line, the follower's loop sums them up
+    warnings.flush()
+    [summary] = warning_lines(caplog)
+    assert summary.startswith("read model: 40 more dead letters in the last 60 s")
+    assert f"the latest: lease block {last.block_number} transaction {last.transaction_id}" \
+        in summary
+    clock.now += 30
+    apply(read_model, "lease", last := next(poisons), warnings=warnings)
+    assert warning_lines(caplog) == []  # within a minute of the summary
+    warnings.flush(final=True)  # the follower stops: nothing held back
+    assert [line.split(";")[0] for line in warning_lines(caplog)] == [
+        "read model: 1 more dead letters in the last 30 s (GET /api/v1/read/dead-letters "
+        "lists them)"]
+    clock.now += 60  # after a quiet minute, the next one is logged in full again
+    apply(read_model, "lease", next(poisons), warnings=warnings)
+    assert len(warning_lines(caplog)) == 1
 
 
 class StubLedger:
