@@ -11,7 +11,7 @@ from flask_smorest import Api
 from werkzeug.routing import BaseConverter
 
 from .. import console
-from . import auth, db, errors, schemas
+from . import auth, db, errors, headers, schemas
 from .config import Config
 from .idempotency import IdempotencyStore
 from .ledger import Ledger, connect_to_fabric
@@ -118,6 +118,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     if local_swagger_ui:
         _serve_swagger_ui_assets(app, local_swagger_ui)
     errors.register(app)
+    headers.install(app, app.config["OPENAPI_SWAGGER_UI_URL"])
     return app
 
 

@@ -50,6 +50,10 @@ Behaviour:
     Seconds between the read-model follower's heartbeats (default 5). The follower is its own
     process (``python -m gateway.api.readmodel.follower``, same environment); the web app
     shows a chaincode as ``listening`` while its heartbeat is younger than three of these.
+``CARBONLEASE_DEAD_LETTERS_KEPT``
+    How many dead letters (events the read model could not apply) the follower keeps, the
+    newest of every chaincode; it deletes older ones as it records a new one. Default 1000.
+    The status and ``/metrics`` still count every dead letter ever recorded.
 ``CARBONLEASE_SWAGGER_UI_URL``
     Base URL of the Swagger UI assets the page at ``/api/v1/docs`` loads. Default: the
     public jsDelivr CDN copy of ``swagger-ui-dist`` 5. Ignored when the next one is set.
@@ -93,6 +97,7 @@ DEFAULT_RESUBMIT_AFTER_S = 10.0
 # margin beyond it was left by one that died.
 STALE_MARGIN_S = 30.0
 DEFAULT_STALE_AFTER_S = DEFAULT_WRITE_DEADLINE_S + STALE_MARGIN_S
+DEFAULT_DEAD_LETTERS_KEPT = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +155,7 @@ class Config:
     swagger_ui_url: str = DEFAULT_SWAGGER_UI_URL
     swagger_ui_dir: str | None = None
     follower_heartbeat_s: float = 5.0
+    dead_letters_kept: int = DEFAULT_DEAD_LETTERS_KEPT
     metrics_multiprocess_dir: str | None = None
 
     @classmethod
@@ -191,6 +197,7 @@ class Config:
             swagger_ui_url=get("SWAGGER_UI_URL", DEFAULT_SWAGGER_UI_URL),
             swagger_ui_dir=get("SWAGGER_UI_DIR"),
             follower_heartbeat_s=float(get("FOLLOWER_HEARTBEAT", "5")),
+            dead_letters_kept=int(get("DEAD_LETTERS_KEPT", str(DEFAULT_DEAD_LETTERS_KEPT))),
             metrics_multiprocess_dir=env.get(METRICS_DIR_VARIABLE) or None,
         )
 

@@ -25,6 +25,10 @@ retries are spent, else ``TRANSACTION_INVALID``); sent for ordering but not seen
 within the write deadline -> 504 ``COMMIT_STATUS_UNKNOWN`` (retryable) with the transaction id
 and the route to look it up.
 
+Only a chaincode refusal (``ChaincodeRefusal``, but ``ROLES_NOT_SET``) is the same on every
+retry of the same call on the same ledger state; ``is_transient`` says so for callers that
+retry by themselves (the read model's follower) rather than hand the answer to a person.
+
 Once a transaction may have reached an orderer, its fate is only ever learnt from the ledger:
 the gateway waits for its commit and, while none comes (an orderer that took it crashed before
 it reached a block, as Fabric documents for Raft leader changes), sends the *same signed
@@ -131,6 +135,19 @@ class TransactionStatus:
     validation_code: str
     block_number: int
     creator: Creator
+
+
+class ChaincodeRefusal(ApiError):
+    """The chaincode's own answer (``CODE: message``) about the call and the ledger's state."""
+
+
+def is_transient(error: ApiError) -> bool:
+    """Whether the same call, made again later with nothing changed by the caller, may be
+    answered otherwise: everything but a chaincode refusal is (a peer, an endorser or the
+    connection in trouble, an endorsement or evaluation that failed without the chaincode's
+    code, an answer that is no JSON), and so is a chaincode not configured yet
+    (``ROLES_NOT_SET``, which an operator cures)."""
+    return error.retryable or not isinstance(error, ChaincodeRefusal)
 
 
 def connect_to_fabric(settings: FabricSettings):
@@ -503,8 +520,8 @@ def _translate(err: Exception) -> ApiError:
     code, message = fabric_errors.chaincode_error_code(err)
     details = _peer_details(err)
     if code in CHAINCODE_STATUS:
-        return ApiError(CHAINCODE_STATUS[code], code, message, details,
-                        retryable=code == "ROLES_NOT_SET")
+        return ChaincodeRefusal(CHAINCODE_STATUS[code], code, message, details,
+                                retryable=code == "ROLES_NOT_SET")
     if isinstance(err, fabric_errors.CommitStatusError) and err.code in _STATUS_UNKNOWN:
         # Retryable: the idempotency record keeps the signed transaction, so a retry with
         # the same key settles this very transaction instead of writing again.

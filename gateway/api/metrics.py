@@ -100,7 +100,8 @@ class ReadModelCollector:
             "Block of the last chaincode event recorded in the read model", labels=["chaincode"])
         dead = GaugeMetricFamily(
             "carbonlease_read_model_dead_letters",
-            "Chaincode events the read model could not apply and keeps as dead letters",
+            "Chaincode events the read model could not apply (dead letters) since block 0, "
+            "those deleted to keep only the newest included",
             labels=["chaincode"])
         listening = GaugeMetricFamily(
             "carbonlease_read_model_listening",

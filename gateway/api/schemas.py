@@ -717,7 +717,9 @@ class ReadModelChaincode(ma.Schema):
                        "before the first"})
     transaction_id = fields.String(required=True, allow_none=True)
     dead_letter_count = fields.Integer(required=True, metadata={
-        "description": "events kept as dead letters (GET /api/v1/read/dead-letters)"})
+        "description": "events recorded as dead letters since block 0; GET "
+                       "/api/v1/read/dead-letters lists the newest the gateway keeps "
+                       "(CARBONLEASE_DEAD_LETTERS_KEPT)"})
     latest_dead_letters = fields.List(fields.Nested(DeadLetterSummary), required=True,
                                       metadata={"description": "newest first, at most 3"})
 

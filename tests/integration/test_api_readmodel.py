@@ -345,8 +345,8 @@ def test_restart_resumes_from_the_checkpoint(writers, reader, consortium, databa
     delivered = []
     apply = follower.apply
 
-    def recording_apply(read_model, chaincode, event, private_lease=None):
-        outcome = apply(read_model, chaincode, event, private_lease)
+    def recording_apply(read_model, chaincode, event, *args, **kwargs):
+        outcome = apply(read_model, chaincode, event, *args, **kwargs)
         delivered.append((chaincode, event.event_name, event.block_number, outcome))
         return outcome
 

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from .. import db
 from ..config import Config
 from ..errors import ApiError
-from ..ledger import Ledger, connect_to_fabric
+from ..ledger import Ledger, connect_to_fabric, is_transient
 from . import projections
 from .store import CHAINCODES, Checkpoint, ReadModel, printable
 
@@ -46,11 +46,59 @@ APPLIED, REPEATED, DEAD_LETTER = "applied", "repeated", "dead letter"
 OpenEvents = Callable[[str, "Checkpoint | None"], object]
 
 
+class DeadLetterWarnings:
+    """Says at WARNING that events became dead letters without flooding the log when many do:
+    the first in full, then for those that follow at most one line per ``every_s``, counting
+    them and giving the latest in full. ``flush`` gives that line as soon as it is due (the
+    follower's main loop calls it) or, with ``final``, at once. Thread-safe: the followers of
+    every chaincode share one. The dead letters themselves are all in the database."""
+
+    def __init__(self, every_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self._every = every_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._logged_at = float("-inf")
+        self._held = 0
+        self._latest = ""
+
+    def dead_letter(self, chaincode: str, event, reason: str) -> None:
+        described = (f"{chaincode} block {event.block_number} transaction "
+                     f"{event.transaction_id} ({printable(event.event_name, 200)}): "
+                     f"{printable(reason, 500)}")
+        with self._lock:
+            now = self._clock()
+            if not self._held and now - self._logged_at >= self._every:
+                self._logged_at = now
+                log.warning("read model: kept as a dead letter: %s", described)
+                return
+            self._held += 1
+            self._latest = described
+            self._flush(now, final=False)
+
+    def flush(self, final: bool = False) -> None:
+        with self._lock:
+            self._flush(self._clock(), final)
+
+    def _flush(self, now: float, final: bool) -> None:
+        if self._held and (final or now - self._logged_at >= self._every):
+            log.warning("read model: %d more dead letters in the last %.0f s (GET "
+                        "/api/v1/read/dead-letters lists them); the latest: %s", self._held,
+                        now - self._logged_at, self._latest)
+            self._logged_at = now
+            self._held = 0
+
+
+# The process's own: apply() warns through it unless told otherwise.
+WARNINGS = DeadLetterWarnings()
+
+
 def apply(read_model: ReadModel, chaincode: str, event,
-          private_lease: projections.PrivateLease | None = None) -> str:
+          private_lease: projections.PrivateLease | None = None,
+          warnings: DeadLetterWarnings = WARNINGS) -> str:
     """Record one event: its rows, or a dead letter when it cannot be applied; either way the
     checkpoint moves past it. Returns APPLIED, DEAD_LETTER or REPEATED (recorded before).
-    ``private_lease`` reads a lease's private view (see ``projections.changes_of``).
+    ``private_lease`` reads a lease's private view (see ``projections.changes_of``); a dead
+    letter is said through ``warnings``.
     Raises only for failures of the database itself (locked, gone) or of ``private_lease``
     (the peer), which a retry may cure."""
     try:
@@ -66,9 +114,7 @@ def apply(read_model: ReadModel, chaincode: str, event,
         reason = f"the database refused the rows: {type(err.orig).__name__}: {err.orig}"
     if not read_model.record_dead_letter(chaincode, event, reason):
         return REPEATED
-    log.warning("read model %s: block %d transaction %s (%s) kept as a dead letter: %s",
-                chaincode, event.block_number, event.transaction_id,
-                printable(event.event_name, 200), printable(reason, 500))
+    warnings.dead_letter(chaincode, event, reason)
     return DEAD_LETTER
 
 
@@ -86,9 +132,11 @@ class Follower:
 
     def __init__(self, read_model: ReadModel, open_events: OpenEvents, chaincode: str, *,
                  private_lease: projections.PrivateLease | None = None,
+                 warnings: DeadLetterWarnings = WARNINGS,
                  first_backoff_s: float = 0.5, max_backoff_s: float = 30.0):
         self.chaincode = chaincode
         self._private_lease = private_lease
+        self._warnings = warnings
         self._read_model = read_model
         self._open_events = open_events
         self._first_backoff = first_backoff_s
@@ -171,7 +219,8 @@ class Follower:
                     return
                 finally:
                     self._waiting = False
-                apply(self._read_model, self.chaincode, event, self._private_lease)
+                apply(self._read_model, self.chaincode, event, self._private_lease,
+                      self._warnings)
                 self._recorded_at = time.monotonic()
                 self._backoff = self._first_backoff
         finally:
@@ -183,14 +232,16 @@ class Follower:
 def run(config: Config, stop: threading.Event, *, connect=connect_to_fabric,
         first_backoff_s: float = 0.5) -> None:
     """Follow every chaincode into ``config``'s database until ``stop`` is set."""
-    read_model = ReadModel(db.make_engine(config.database_url))
+    read_model = ReadModel(db.make_engine(config.database_url),
+                           dead_letters_kept=config.dead_letters_kept)
     outdated = read_model.rebuild_if_outdated()
     if outdated:
         log.info("read model tables %s were made by another version of the read model: "
                  "created afresh, following every chaincode from block 0", ", ".join(outdated))
     ledger = Ledger(config.fabric, connect=connect)
+    warnings = DeadLetterWarnings()
     followers = [Follower(read_model, ledger.chaincode_events, chaincode,
-                          private_lease=private_lease_of(ledger),
+                          private_lease=private_lease_of(ledger), warnings=warnings,
                           first_backoff_s=first_backoff_s) for chaincode in CHAINCODES]
     every = config.follower_heartbeat_s
     for follower in followers:
@@ -198,10 +249,12 @@ def run(config: Config, stop: threading.Event, *, connect=connect_to_fabric,
     try:
         while not stop.is_set():
             heartbeat(read_model, ledger, followers, every)
+            warnings.flush()
             stop.wait(every)
     finally:
         for follower in followers:
             follower.stop()
+        warnings.flush(final=True)
 
 
 def private_lease_of(ledger: Ledger) -> projections.PrivateLease:
@@ -211,8 +264,10 @@ def private_lease_of(ledger: Ledger) -> projections.PrivateLease:
         try:
             lease = ledger.evaluate("lease", "GetLease", [lease_id])
         except ApiError as err:
-            if err.status >= 500:
-                raise  # the peer or chaincode is unavailable: retry the event later
+            if is_transient(err):
+                # The peer, an endorser or the connection (even a 409 ENDORSEMENT_FAILED or
+                # EVALUATION_FAILED): not the event's fault, retry it after the backoff.
+                raise
             # The chaincode's own answer about this lease (e.g. NOT_FOUND for an event that
             # names a lease the ledger does not hold) comes out the same on every retry.
             raise projections.Unprojectable(

@@ -21,6 +21,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from .. import db
+from ..config import DEFAULT_DEAD_LETTERS_KEPT
 
 CHAINCODES = ("emission", "lease")
 
@@ -94,10 +95,14 @@ checkpoints = sa.Table(
     sa.Column("chaincode", sa.String(32), primary_key=True),
     sa.Column("block_number", sa.BigInteger, nullable=False),
     sa.Column("transaction_id", sa.String(64), nullable=False),
+    # Dead letters recorded for the chaincode since block 0, those retention deleted included.
+    sa.Column("dead_letters", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 # Events the read model could not apply, kept as delivered (the payload as raw bytes, so any
-# payload fits) with the reason; the checkpoint moved past them in the same transaction.
+# payload fits) with the reason; the checkpoint moved past them in the same transaction. Only
+# the newest ones are kept (``ReadModel(dead_letters_kept=)``), so that a chaincode emitting
+# events this version cannot read fills no disk.
 dead_letters = sa.Table(
     "read_model_dead_letters", db.metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -214,8 +219,13 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 class ReadModel:
     """The tables in the gateway's database: the follower records, the web app reads."""
 
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, *, dead_letters_kept: int = DEFAULT_DEAD_LETTERS_KEPT):
+        """``dead_letters_kept``: how many of the newest dead letters (of every chaincode)
+        ``record_dead_letter`` keeps; it deletes older ones as it writes a new one."""
+        if dead_letters_kept < 1:
+            raise ValueError(f"dead_letters_kept must be at least 1, not {dead_letters_kept}")
         self._engine = engine
+        self._dead_letters_kept = dead_letters_kept
         db.create_tables(engine, TABLES)
 
     # --- recording (the follower) -------------------------------------------------------
@@ -247,8 +257,9 @@ class ReadModel:
         return True
 
     def record_dead_letter(self, chaincode: str, event, error: str) -> bool:
-        """Keep ``event`` as a dead letter and advance the checkpoint past it, atomically.
-        False when the event was recorded before."""
+        """Keep ``event`` as a dead letter, count it, and advance the checkpoint past it, and
+        delete the dead letters beyond the newest ``dead_letters_kept``, atomically. False
+        when the event was recorded before."""
         with self._engine.begin() as conn:
             current = self._checkpoint_for_update(conn, chaincode)
             if current is not None and not is_newer(event, *current):
@@ -258,7 +269,13 @@ class ReadModel:
                 transaction_id=event.transaction_id,
                 event_name=printable(event.event_name, 200), payload=bytes(event.payload),
                 error=printable(error, MAX_ERROR_CHARS), recorded_at=_now()))
-            _write_checkpoint(conn, chaincode, event, exists=current is not None)
+            _write_checkpoint(conn, chaincode, event, exists=current is not None,
+                              dead_letter=True)
+            newest_deleted = conn.execute(
+                sa.select(dead_letters.c.id).order_by(dead_letters.c.id.desc())
+                .offset(self._dead_letters_kept).limit(1)).scalar()
+            if newest_deleted is not None:
+                conn.execute(dead_letters.delete().where(dead_letters.c.id <= newest_deleted))
         return True
 
     @staticmethod
@@ -313,12 +330,10 @@ class ReadModel:
         now = now or _now()
         chaincodes = []
         with self._engine.connect() as conn:
-            counts = dict(conn.execute(
-                sa.select(dead_letters.c.chaincode, sa.func.count())
-                .group_by(dead_letters.c.chaincode)).all())
             for chaincode in CHAINCODES:
                 checkpoint = conn.execute(
-                    sa.select(checkpoints.c.block_number, checkpoints.c.transaction_id)
+                    sa.select(checkpoints.c.block_number, checkpoints.c.transaction_id,
+                              checkpoints.c.dead_letters)
                     .where(checkpoints.c.chaincode == chaincode)).first()
                 beat = conn.execute(sa.select(heartbeats)
                                     .where(heartbeats.c.chaincode == chaincode)).mappings().first()
@@ -337,7 +352,7 @@ class ReadModel:
                     "reconnects": beat["reconnects"] if beat else 0,
                     "block_number": checkpoint.block_number if checkpoint else None,
                     "transaction_id": checkpoint.transaction_id if checkpoint else None,
-                    "dead_letter_count": counts.get(chaincode, 0),
+                    "dead_letter_count": checkpoint.dead_letters if checkpoint else 0,
                     "latest_dead_letters": [_utc_row(r) for r in latest],
                 })
         return {"channel_height": channel_height, "chaincodes": chaincodes}
@@ -434,10 +449,13 @@ def _write(conn: sa.Connection, change: Change, event) -> None:
                      .values({**change.values, **position}))
 
 
-def _write_checkpoint(conn: sa.Connection, chaincode: str, event, *, exists: bool) -> None:
+def _write_checkpoint(conn: sa.Connection, chaincode: str, event, *, exists: bool,
+                      dead_letter: bool = False) -> None:
     position = {"block_number": event.block_number, "transaction_id": event.transaction_id}
     if exists:
+        counted = {"dead_letters": checkpoints.c.dead_letters + 1} if dead_letter else {}
         conn.execute(checkpoints.update().where(checkpoints.c.chaincode == chaincode)
-                     .values(position))
+                     .values(**position, **counted))
     else:
-        conn.execute(checkpoints.insert().values(chaincode=chaincode, **position))
+        conn.execute(checkpoints.insert().values(chaincode=chaincode, **position,
+                                                 dead_letters=int(dead_letter)))

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.api import db
+from gateway.api.config import Config
 from gateway.api.errors import ApiError
 from gateway.api.readmodel import Checkpoint, ReadModel, projections, store
 from gateway.api.readmodel.follower import APPLIED, DEAD_LETTER, REPEATED, apply
@@ -561,6 +562,34 @@ def test_status_shows_dead_letters_per_chaincode(client, as_role, services, netw
     assert 'carbonlease_read_model_dead_letters{chaincode="lease"} 4.0' in metrics
     assert 'carbonlease_read_model_dead_letters{chaincode="emission"} 0.0' in metrics
     assert 'carbonlease_read_model_block{chaincode="lease"} 13.0' in metrics
+
+
+def test_only_the_newest_dead_letters_are_kept_and_every_one_is_counted(engine):
+    model = ReadModel(engine, dead_letters_kept=3)
+    lease_poisons = [event(10 + n, "ProjectRegistered", b"not json") for n in range(4)]
+    emission_poisons = [event(12 + n, "ReportSubmitted", b"[]", chaincode="emission")
+                        for n in range(2)]
+    apply_all(model, "lease", lease_poisons[:2])
+    apply_all(model, "emission", emission_poisons)
+    apply_all(model, "lease", lease_poisons[2:])
+    # The newest three of the gateway, whatever their chaincode; older ones deleted.
+    assert [d["transaction_id"] for d in rows(engine, store.dead_letters)] == [
+        emission_poisons[1].transaction_id, lease_poisons[2].transaction_id,
+        lease_poisons[3].transaction_id]
+    # An event recorded before is neither kept again nor counted twice.
+    assert apply(model, "lease", lease_poisons[3]) == REPEATED
+    counts = {c["chaincode"]: c["dead_letter_count"] for c in model.status(None)["chaincodes"]}
+    assert counts == {"lease": 4, "emission": 2}
+    # The counts and the positions go with a reset, which rebuilds from block 0.
+    model.reset()
+    assert [c["dead_letter_count"] for c in model.status(None)["chaincodes"]] == [0, 0]
+
+
+def test_dead_letters_kept_comes_from_the_environment_and_is_at_least_one(engine):
+    assert Config.from_env({}).dead_letters_kept == 1000
+    assert Config.from_env({"CARBONLEASE_DEAD_LETTERS_KEPT": "25"}).dead_letters_kept == 25
+    with pytest.raises(ValueError, match="at least 1"):
+        ReadModel(engine, dead_letters_kept=0)
 
 
 def _height(height):

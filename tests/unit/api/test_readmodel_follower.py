@@ -18,15 +18,19 @@ from fabric_protos.common import ledger_pb2
 
 from gateway.api import create_app
 from gateway.api.config import Config
+from gateway.api.errors import ApiError
+from gateway.api.ledger import Ledger
 from gateway.api.readmodel import Checkpoint, ReadModel, store
-from gateway.api.readmodel.follower import Follower, heartbeat, run
+from gateway.api.readmodel.follower import (DEAD_LETTER, DeadLetterWarnings, Follower, apply,
+                                            heartbeat, private_lease_of, run)
 from gateway.fabricgw import errors
 
 from . import golden
 from .conftest import SETTINGS
-from .fakes import EventSource, FakeNetwork
+from .fakes import EventSource, FakeNetwork, chaincode_error
 from .golden import event
-from .test_readmodel import POISON, engine, project, read_model, rows  # noqa: F401 - fixtures
+from .test_readmodel import (POISON, engine, private_view, project,  # noqa: F401 - fixtures
+                             read_model, rows)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -144,6 +148,127 @@ def test_keeping_up_means_an_open_stream_and_no_event_stuck(read_model, source, 
     assert not follower.keeping_up(60)
 
 
+# --- a lease's private view, read from the peer -----------------------------------------------
+
+LEASE_CREATED = golden.events("lease", until="lease created (draft)")[-1]
+
+# GetLease failures that say nothing about the event: the same read may work later.
+TRANSIENT = {
+    "evaluation failed (409)": errors.GatewayError(grpc.StatusCode.UNKNOWN,
+                                                   "evaluate call to endorser failed"),
+    "endorsement failed (409)": errors.EndorseError(grpc.StatusCode.ABORTED,
+                                                    "ProposalResponsePayloads do not match"),
+    "peer unavailable (503)": errors.GatewayError(grpc.StatusCode.UNAVAILABLE, "no peer"),
+    "roles not set (503)": chaincode_error("ROLES_NOT_SET", "roles are not configured"),
+}
+# The chaincode's own answer about the event's lease: the same on every retry.
+REFUSALS = {"NOT_FOUND": "lease LS1 does not exist", "INVALID_ARGUMENT": "lease_id is malformed"}
+
+
+def lease_reads(*answers):
+    """A member's follower reading GetLease through the gateway's Ledger from a peer that
+    gives ``answers`` in turn (an exception is raised as the fabricgw client raises it)."""
+    network = FakeNetwork()
+    remaining = list(answers)
+
+    def get_lease(args):
+        answer = remaining.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    network.on("lease", "GetLease", get_lease)
+    return private_lease_of(Ledger(SETTINGS, connect=lambda settings: network))
+
+
+@pytest.mark.parametrize("failure", TRANSIENT.values(), ids=TRANSIENT.keys())
+def test_a_transient_ledger_failure_is_retried_not_a_dead_letter(read_model, engine, failure):
+    private_lease = lease_reads(failure, {"private": private_view("LS1")})
+    with pytest.raises(ApiError):
+        apply(read_model, "lease", LEASE_CREATED, private_lease)
+    assert rows(engine, store.dead_letters) == [] and read_model.checkpoint("lease") is None
+    assert apply(read_model, "lease", LEASE_CREATED, private_lease) == "applied"
+    assert [r["lease_id"] for r in rows(engine, store.leases)] == ["LS1"]
+
+
+@pytest.mark.parametrize("code,message", REFUSALS.items(), ids=REFUSALS.keys())
+def test_the_chaincodes_refusal_of_the_events_lease_is_a_dead_letter(read_model, engine, code,
+                                                                     message):
+    private_lease = lease_reads(chaincode_error(code, message))
+    assert apply(read_model, "lease", LEASE_CREATED, private_lease) == DEAD_LETTER
+    [dead] = rows(engine, store.dead_letters)
+    assert f"GetLease of the event's lease answered {code}: {message}" in dead["error"]
+    assert read_model.checkpoint("lease").transaction_id == LEASE_CREATED.transaction_id
+
+
+def test_the_follower_retries_a_409_from_getlease_with_its_backoff(read_model, source, engine):
+    follower = Follower(read_model, source, "lease", first_backoff_s=0.01,
+                        private_lease=lease_reads(TRANSIENT["evaluation failed (409)"],
+                                                  {"private": private_view("LS1")}))
+    try:
+        follower.start()
+        source.stream("lease", 1).push(LEASE_CREATED)
+        # Reopened from the unchanged checkpoint (none): the peer sends the event again.
+        again = source.stream("lease", 2)
+        assert source.requests == [("lease", None), ("lease", None)]
+        again.push(LEASE_CREATED)
+        eventually(at_block(read_model, "lease", LEASE_CREATED.block_number))
+    finally:
+        follower.stop()
+    assert [r["lease_id"] for r in rows(engine, store.leases)] == ["LS1"]
+    assert rows(engine, store.dead_letters) == []
+    assert read_model.status(None)["chaincodes"][1]["reconnects"] == 1
+
+
+# --- dead letters in the log -----------------------------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def warning_lines(caplog):
+    lines = [r.getMessage() for r in caplog.records
+             if r.name == "gateway.api.readmodel.follower" and r.levelname == "WARNING"]
+    caplog.clear()
+    return lines
+
+
+def test_dead_letters_are_logged_first_in_full_then_summed_up_once_a_minute(
+        read_model, caplog):
+    clock = Clock()
+    warnings = DeadLetterWarnings(every_s=60, clock=clock)
+    poisons = iter(event(10 + n, "ProjectRegistered", b"not json") for n in range(100))
+    caplog.set_level("WARNING")
+
+    apply(read_model, "lease", next(poisons), warnings=warnings)
+    [first] = warning_lines(caplog)
+    assert "kept as a dead letter: lease block 10" in first
+    for _ in range(40):  # a flood within the minute: nothing more in the log
+        clock.now += 1
+        apply(read_model, "lease", last := next(poisons), warnings=warnings)
+    warnings.flush()
+    assert warning_lines(caplog) == []
+    clock.now += 20  # a minute after the first line, the follower's loop sums them up
+    warnings.flush()
+    [summary] = warning_lines(caplog)
+    assert summary.startswith("read model: 40 more dead letters in the last 60 s")
+    assert f"the latest: lease block {last.block_number} transaction {last.transaction_id}" \
+        in summary
+    clock.now += 30
+    apply(read_model, "lease", last := next(poisons), warnings=warnings)
+    assert warning_lines(caplog) == []  # within a minute of the summary
+    warnings.flush(final=True)  # the follower stops: nothing held back
+    assert [line.split(";")[0] for line in warning_lines(caplog)] == [
+        "read model: 1 more dead letters in the last 30 s (GET /api/v1/read/dead-letters "
+        "lists them)"]
+    clock.now += 60  # after a quiet minute, the next one is logged in full again
+    apply(read_model, "lease", next(poisons), warnings=warnings)
+    assert len(warning_lines(caplog)) == 1
+
+
 class StubLedger:
     def __init__(self, height):
         self.height = height
@@ -191,12 +316,14 @@ def test_run_follows_both_chaincodes_into_the_read_routes(tmp_path):
     stop = threading.Event()
     follower = threading.Thread(target=run, args=(config, stop),
                                 kwargs={"connect": lambda settings: network})
-    follower.start()
-    app = create_app(config, connect=lambda settings: network)
-    services = app.extensions["carbonlease"]
-    headers = {"Authorization": f"Bearer {services.credentials.create('r', 'reader').key}"}
-    client = app.test_client()
+    # Everything after the start is inside the try: a failure anywhere still stops the
+    # follower, which would otherwise keep pytest from exiting.
     try:
+        follower.start()
+        app = create_app(config, connect=lambda settings: network)
+        services = app.extensions["carbonlease"]
+        headers = {"Authorization": f"Bearer {services.credentials.create('r', 'reader').key}"}
+        client = app.test_client()
         network.events.stream("lease").push(*golden.events("lease"))
         network.events.stream("emission").push(
             *golden.events("emission"),
