@@ -15,29 +15,48 @@ import urllib.request
 
 # The stages of a write, in the order a transaction meets them, as Fabric 3.1.5 names them on
 # its /metrics (checked against a running 3.1.5 network; a stage missing from a node is left
-# out, not guessed). (family, label filter, what it measures).
-STAGES: list[tuple[str, dict[str, str], str]] = [
+# out, not guessed): (family, label filter, what it measures, kind of node that reports it). A
+# filter value ending in "*" is a prefix (the shim's metrics name a chaincode by its package id,
+# "lease_<hash>:<hash>").
+STAGES: list[tuple[str, dict[str, str], str, str]] = [
     ("grpc_server_unary_request_duration", {"method": "Endorse"},
-     "gateway Endorse (whole call, incl. remote endorsers)"),
-    ("endorser_proposal_duration", {"chaincode": "lease"}, "endorser: proposal, sim + sign"),
-    ("chaincode_shim_request_duration", {"type": "GET_STATE", "chaincode": "lease"},
-     "chaincode GetState round trip"),
-    ("chaincode_shim_request_duration", {"type": "PUT_STATE", "chaincode": "lease"},
-     "chaincode PutState round trip"),
+     "gateway Endorse (whole call, incl. remote endorsers)", "peer"),
+    ("endorser_proposal_duration", {"chaincode": "lease"},
+     "endorser: proposal, sim + sign", "peer"),
+    ("chaincode_shim_request_duration", {"type": "GET_STATE", "chaincode": "lease_*"},
+     "chaincode GetState round trip", "peer"),
+    ("chaincode_shim_request_duration", {"type": "PUT_STATE", "chaincode": "lease_*"},
+     "chaincode PutState round trip", "peer"),
     ("grpc_server_unary_request_duration", {"method": "Submit"},
-     "gateway Submit (to orderer)"),
-    ("broadcast_validate_duration", {}, "orderer: broadcast validate"),
-    ("broadcast_enqueue_duration", {}, "orderer: broadcast enqueue (Raft propose)"),
-    ("blockcutter_block_fill_duration", {}, "orderer: block fill (first tx to cut)"),
-    ("consensus_etcdraft_data_persist_duration", {}, "orderer: Raft WAL persist (fsync)"),
+     "gateway Submit (to orderer)", "peer"),
+    ("broadcast_validate_duration", {},
+     "orderer: broadcast validate", "orderer"),
+    ("broadcast_enqueue_duration", {},
+     "orderer: broadcast enqueue (Raft propose)", "orderer"),
+    ("blockcutter_block_fill_duration", {},
+     "orderer: block fill (first tx to cut)", "orderer"),
+    ("consensus_etcdraft_data_persist_duration", {},
+     "orderer: Raft data persist", "orderer"),
+    ("etcd_disk_wal_fsync_duration_seconds", {},
+     "orderer: Raft WAL fsync", "orderer"),
+    ("ledger_blockstorage_commit_time", {},
+     "orderer: block store commit", "orderer"),
     ("grpc_server_unary_request_duration", {"method": "CommitStatus"},
-     "gateway CommitStatus (wait for commit)"),
-    ("gossip_privdata_validation_duration", {}, "peer: block validation (VSCC, MVCC)"),
-    ("gossip_privdata_commit_block_duration", {}, "peer: block commit incl. pvtdata"),
-    ("ledger_block_processing_time", {}, "peer: ledger block processing"),
-    ("ledger_blockstorage_and_pvtdata_commit_time", {}, "peer: block + pvtdata store commit"),
-    ("ledger_statedb_commit_time", {}, "peer: state DB commit"),
-    ("gossip_state_commit_duration", {}, "peer: gossip state commit (whole block)"),
+     "gateway CommitStatus (wait for commit)", "peer"),
+    ("gossip_privdata_validation_duration", {},
+     "peer: block validation (VSCC, MVCC)", "peer"),
+    ("gossip_privdata_commit_block_duration", {},
+     "peer: block commit incl. pvtdata", "peer"),
+    ("ledger_block_processing_time", {},
+     "peer: ledger block processing", "peer"),
+    ("ledger_blockstorage_and_pvtdata_commit_time", {},
+     "peer: block + pvtdata store commit", "peer"),
+    ("ledger_blockstorage_commit_time", {},
+     "peer: block store commit", "peer"),
+    ("ledger_statedb_commit_time", {},
+     "peer: state DB commit", "peer"),
+    ("gossip_state_commit_duration", {},
+     "peer: gossip state commit (whole block)", "peer"),
 ]
 
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
@@ -90,13 +109,19 @@ def delta(before: dict, after: dict) -> dict[tuple[str, Labels], Histogram]:
     return {key: value.minus(before.get(key, Histogram())) for key, value in after.items()}
 
 
+def matches(labels: Labels, wanted: dict[str, str]) -> bool:
+    have = dict(labels)
+    return all(key in have and (have[key].startswith(value[:-1]) if value.endswith("*")
+                                else have[key] == value) for key, value in wanted.items())
+
+
 def stage(series: dict[tuple[str, Labels], Histogram], family: str,
           wanted: dict[str, str]) -> Histogram | None:
-    """The sum over every series of ``family`` whose labels include ``wanted``; None if the
+    """The sum over every series of ``family`` whose labels match ``wanted``; None if the
     node has no such series."""
     total, found = Histogram(), False
     for (name, labels), value in series.items():
-        if name == family and set(wanted.items()) <= labels:
+        if name == family and matches(labels, wanted):
             total.sum += value.sum
             total.count += value.count
             found = True
@@ -118,9 +143,9 @@ class StageFigure:
 def breakdown(deltas: dict[str, dict], seconds: float) -> list[StageFigure]:
     """Per node (name -> its delta), each STAGE that was observed during the phase."""
     figures = []
-    for family, wanted, description in STAGES:
+    for family, wanted, description, kind in STAGES:
         for node, series in deltas.items():
-            value = stage(series, family, wanted)
+            value = stage(series, family, wanted) if node.startswith(kind) else None
             if value is None or value.count <= 0:
                 continue
             figures.append(StageFigure(node, description, family, value.count,

@@ -108,6 +108,10 @@ class Bench:
         send = rest_sender(self.rest_url, self.rest_key, "/api/v1/projects", project_body(prefix))
         return self.measured(lambda: load(send, count, concurrency))
 
+    def idle(self, seconds: float) -> dict:
+        """The network's own CPU with no load (gossip, Raft heartbeats, followers' polls)."""
+        return self.measured(lambda: time.sleep(seconds) or {})
+
     def preview(self, count: int, concurrency: int) -> dict:
         send = rest_sender(self.rest_url, self.rest_key, "/api/v1/leases/preview",
                            lambda i: PREVIEW)
@@ -190,14 +194,18 @@ def print_results(results: dict, preview: dict | None) -> None:
             print(f"{key[0]:<52} {key[1]:<16}{cells}")
 
 
-def as_json(results: dict, preview: dict | None) -> dict:
-    def plain(r: dict) -> dict:
-        usage = r["cpu"]
-        return {**{k: v for k, v in r.items() if k not in ("cpu", "stages")},
-                "cpu": {"machine_busy_s": usage.busy, "capacity_s": usage.capacity,
-                        "load_generator_s": usage.load, "processes_s": usage.processes},
-                "stages": [s.__dict__ for s in r["stages"]]}
-    return {"writes": [{"concurrency": c, "client": k, **plain(r)}
+def plain(figures: dict) -> dict:
+    """A phase's figures as JSON-ready values."""
+    usage = figures["cpu"]
+    return {**{k: v for k, v in figures.items() if k not in ("cpu", "stages")},
+            "cpu": {"machine_busy_s": usage.busy, "capacity_s": usage.capacity,
+                    "load_generator_s": usage.load, "processes_s": usage.processes},
+            "stages": [s.__dict__ for s in figures["stages"]]}
+
+
+def as_json(idle: dict, results: dict, preview: dict | None) -> dict:
+    return {"idle": plain(idle),
+            "writes": [{"concurrency": c, "client": k, **plain(r)}
                        for (c, k), r in results.items()],
             "preview": plain(preview) if preview else None}
 
@@ -233,6 +241,7 @@ def main() -> None:
             # Warm-up: connections, chaincode servers, gateway workers; not counted.
             for client in args.clients:
                 bench.writes(client, 16, 8)
+            idle = bench.idle(5 if args.quick else 10)
             results = {}
             for concurrency in concurrencies:
                 count = writes_for(concurrency, args.quick)
@@ -249,9 +258,13 @@ def main() -> None:
         print(f"\n{len(bench.metric_ports)} nodes scraped; "
               f"{sum(1 for p in bench.metric_ports if p.startswith('peer'))} peers; "
               f"{len(bench.recorded)} recorded processes")
+        usage = idle["cpu"]
+        print(f"idle network ({idle['seconds']:.0f} s, no load): network processes "
+              f"{usage.recorded / usage.capacity:.0%} of the machine, machine "
+              f"{usage.busy / usage.capacity:.0%} busy")
         print_results(results, preview)
         if args.json:
-            Path(args.json).write_text(json.dumps(as_json(results, preview), indent=1))
+            Path(args.json).write_text(json.dumps(as_json(idle, results, preview), indent=1))
     finally:
         if own and not args.keep:
             net.tool("down", check=False)

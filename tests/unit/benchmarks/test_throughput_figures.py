@@ -99,3 +99,21 @@ def test_usage_shows_what_neither_the_network_nor_the_load_generator_used():
     ("ca.lessor.carbonlease.local", "CAs")])
 def test_recorded_processes_are_told_apart_by_the_tools_names(name, kind):
     assert cpu.kind(name) == kind
+
+
+def test_a_filter_value_ending_in_a_star_is_a_prefix():
+    labels = frozenset({("chaincode", "lease_841b:842d"), ("type", "GET_STATE")})
+    assert fabric_metrics.matches(labels, {"chaincode": "lease_*", "type": "GET_STATE"})
+    assert not fabric_metrics.matches(labels, {"chaincode": "lease"})
+    assert not fabric_metrics.matches(labels, {"method": "Endorse"})
+
+
+def test_a_stage_is_read_only_from_the_kind_of_node_that_reports_it():
+    text = ("# TYPE ledger_blockstorage_commit_time histogram\n"
+            'ledger_blockstorage_commit_time_sum{channel="c"} 2\n'
+            'ledger_blockstorage_commit_time_count{channel="c"} 4\n')
+    series = fabric_metrics.parse(text)
+    figures = fabric_metrics.breakdown({"orderer0.grid.x": series, "peer0.grid.x": series}, 1)
+    assert {(f.node, f.description) for f in figures} == {
+        ("orderer0.grid.x", "orderer: block store commit"),
+        ("peer0.grid.x", "peer: block store commit")}
