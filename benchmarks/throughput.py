@@ -75,6 +75,7 @@ class Bench:
         self.python = connect(self.status, "LessorMSP")
         self.lease = self.python.get_network(self.status["channel"]).get_contract("lease")
         self.run_id = uuid.uuid4().hex[:8]
+        self.phases = 0
 
     def close(self) -> None:
         self.python.close()
@@ -96,7 +97,8 @@ class Bench:
                 "stages": fabric_metrics.breakdown(deltas, seconds)}
 
     def writes(self, client: str, count: int, concurrency: int) -> dict:
-        prefix = f"bench-{client}-{self.run_id}-{concurrency}"
+        self.phases += 1
+        prefix = f"bench-{client}-{self.run_id}-{self.phases}"
         if client == "node":
             return self.measured(lambda: node_run(str(self.status_file), count, concurrency,
                                                   prefix))
@@ -143,6 +145,14 @@ def blocks(stages: list[fabric_metrics.StageFigure]) -> float:
                  and s.node.startswith("peer0.lessor.")), 0.0)
 
 
+def by_kind(usage: cpu.Usage) -> dict[str, float]:
+    """CPU seconds of the phase per kind of recorded process."""
+    kinds: dict[str, float] = {}
+    for name, seconds in sorted(usage.processes.items()):
+        kinds[cpu.kind(name)] = kinds.get(cpu.kind(name), 0.0) + seconds
+    return kinds
+
+
 def fmt_ms(value) -> str:
     return f"{value:7.0f}" if value is not None else "      -"
 
@@ -159,13 +169,12 @@ def print_results(results: dict, preview: dict | None) -> None:
         node = results.get((concurrency, "node"))
         ratio = r["per_second"] / node["per_second"] if node and node["per_second"] else None
         usage, count = r["cpu"], max(1, r["count"])
-        per_kind = {k: 0.0 for k in kinds}
-        for name, seconds in usage.processes.items():
-            per_kind[cpu.kind(name)] += seconds
+        per_kind = {k: 0.0 for k in kinds} | by_kind(usage)
         n_blocks = blocks(r["stages"])
         print(f"{concurrency:>4} {client:<7} {r['count']:>6} {r['per_second']:>6.1f} "
               f"{fmt_ms(r['median_ms'])} {fmt_ms(r['p99_ms'])} {r.get('failures', 0):>4} "
-              f"{ratio if ratio else 0:>5.2f} {r['count'] / n_blocks if n_blocks else 0:>6.1f} | "
+              f"{f'{ratio:.2f}' if ratio else '-':>5} "
+              f"{r['count'] / n_blocks if n_blocks else 0:>6.1f} | "
               f"{usage.busy / usage.capacity:>7.0%} {usage.load / usage.capacity:>7.0%} "
               f"{usage.recorded / usage.capacity:>7.0%} {usage.unaccounted / usage.capacity:>5.0%}"
               f" | {'':17}" + " ".join(f"{1000 * per_kind[k] / count:>10.1f}" for k in kinds))
@@ -215,7 +224,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer writes per phase (~3 min)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=None)
     parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
-    parser.add_argument("--preview-concurrency", type=int, default=16)
+    parser.add_argument("--preview-concurrency", type=int, default=16,
+                        help="0: no preview phase")
     parser.add_argument("--home", help="run folder of a running network to measure")
     parser.add_argument("--port-offset", type=int, default=0)
     parser.add_argument("--no-partner", action="store_true",
@@ -250,7 +260,7 @@ def main() -> None:
                           file=sys.stderr)
                     results[(concurrency, client)] = bench.writes(client, count, concurrency)
             preview = None
-            if "rest" in args.clients:
+            if "rest" in args.clients and args.preview_concurrency:
                 preview = bench.preview(160 if args.quick else 480, args.preview_concurrency)
                 preview["concurrency"] = args.preview_concurrency
         finally:
@@ -260,8 +270,9 @@ def main() -> None:
               f"{len(bench.recorded)} recorded processes")
         usage = idle["cpu"]
         print(f"idle network ({idle['seconds']:.0f} s, no load): network processes "
-              f"{usage.recorded / usage.capacity:.0%} of the machine, machine "
-              f"{usage.busy / usage.capacity:.0%} busy")
+              f"{usage.recorded / usage.capacity:.0%} of the machine ("
+              + ", ".join(f"{k} {v / usage.capacity:.1%}" for k, v in by_kind(usage).items())
+              + f"), machine {usage.busy / usage.capacity:.0%} busy")
         print_results(results, preview)
         if args.json:
             Path(args.json).write_text(json.dumps(as_json(idle, results, preview), indent=1))
