@@ -251,7 +251,9 @@ def main() -> None:
             # Warm-up: connections, chaincode servers, gateway workers; not counted.
             for client in args.clients:
                 bench.writes(client, 16, 8)
-            idle = bench.idle(5 if args.quick else 10)
+            idle_seconds = 5 if args.quick else 10
+            print(f"idle network for {idle_seconds} s", file=sys.stderr)
+            idle = bench.idle(idle_seconds)
             results = {}
             for concurrency in concurrencies:
                 count = writes_for(concurrency, args.quick)
