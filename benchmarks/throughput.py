@@ -15,7 +15,8 @@ peer, (b) the project's Python client (`gateway.fabricgw`, threads, no HTTP), (c
 gateway; then `POST /api/v1/leases/preview` (120-period annuity) at concurrency 16. Around every
 phase it reads CPU time (per recorded process, the load generator itself, the whole machine)
 and every peer's and orderer's /metrics. It prints one table and, per concurrency, the latency
-breakdown. It is a benchmark: it asserts nothing. A full run takes ~5-8 minutes on two cores.
+breakdown. It is a benchmark: it asserts nothing. A full run takes ~4-5 minutes on two cores
+(network up included), ``--quick`` ~2-3.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def writes_for(concurrency: int, quick: bool) -> int:
     """Writes per phase: enough for several rounds of every thread, and a steady state."""
     if concurrency == 1:
         return 12 if quick else 30
-    return max(3 * concurrency, 100) if quick else max(4 * concurrency, 300)
+    return max(3 * concurrency, 100) if quick else max(6 * concurrency, 450)
 
 
 def project_body(prefix: str):
@@ -221,7 +222,7 @@ def as_json(idle: dict, results: dict, preview: dict | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer writes per phase (~3 min)")
+    parser.add_argument("--quick", action="store_true", help="fewer writes per phase")
     parser.add_argument("--concurrency", type=int, nargs="+", default=None)
     parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
     parser.add_argument("--preview-concurrency", type=int, default=16,
