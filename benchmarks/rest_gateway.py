@@ -92,9 +92,9 @@ def rest_sender(base_url: str, key: str, path: str, body_for):
     return send
 
 
-def node_run(status_file: str, count: int, concurrency: int) -> dict:
+def node_run(status_file: str, count: int, concurrency: int, prefix: str | None = None) -> dict:
     out = subprocess.run(["node", str(NODE_CLIENT), status_file, "LessorMSP", str(count),
-                          str(concurrency), f"bench-node-{uuid.uuid4().hex[:8]}"],
+                          str(concurrency), prefix or f"bench-node-{uuid.uuid4().hex[:8]}"],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -104,14 +104,18 @@ def peer_env(layout: Layout, peer: Peer) -> dict[str, str]:
         "CORE_PEER_CHAINCODELISTENADDRESS": f"{HOST}:{peer.chaincode_port}",
         "CORE_PEER_GOSSIP_BOOTSTRAP": bootstrap.endpoint,
         "CORE_PEER_GOSSIP_EXTERNALENDPOINT": peer.endpoint,
-        # Loopback links: shorter gossip intervals than Fabric's WAN-minded defaults (5 s alive,
-        # 25 s reconnect, 4 s state info), so cross-org membership forms in seconds after a
-        # start instead of up to half a minute, and a restarted peer is seen again quickly.
+        # Loopback links: shorter alive and reconnect intervals than Fabric's WAN-minded
+        # defaults (5 s, 25 s), so cross-org membership forms in seconds after a start instead
+        # of up to half a minute, and a restarted peer is seen again quickly.
         "CORE_PEER_GOSSIP_ALIVETIMEINTERVAL": "1s",
         "CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT": "10s",
         "CORE_PEER_GOSSIP_RECONNECTINTERVAL": "2s",
-        "CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL": "1s",
-        "CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL": "1s",
+        # State info (a peer's height and chaincodes) is pushed when it changes; the pull is
+        # only anti-entropy, and every pulled snapshot has each peer's signed message checked
+        # again (ECDSA and channel policy): at 1 s it took an eighth of every peer's CPU under
+        # load (benchmarks/README.md). Pushed every 2 s at most, pulled at Fabric's 4 s default.
+        "CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL": "2s",
+        "CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL": "4s",
         "CORE_PEER_LOCALMSPID": org.msp_id,
         "CORE_PEER_MSPCONFIGPATH": str(node / "msp"),
         "CORE_PEER_TLS_ENABLED": "true",
