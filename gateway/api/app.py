@@ -11,7 +11,7 @@ from flask_smorest import Api
 from werkzeug.routing import BaseConverter
 
 from .. import console
-from . import auth, db, errors, schemas
+from . import auth, db, errors, fast_dump, schemas
 from .config import Config
 from .idempotency import IdempotencyStore
 from .ledger import Ledger, connect_to_fabric
@@ -56,6 +56,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     ``Gateway``); tests pass a fake."""
     config = config or Config.from_env()
     app = flask.Flask(__name__)
+    app.json = fast_dump.JsonProvider(app)
     local_swagger_ui = _usable_swagger_ui_dir(app, config.swagger_ui_dir)
     app.config.update(
         API_TITLE="carbonlease gateway",
