@@ -12,8 +12,9 @@ through the project's Python client (``gateway.fabricgw``, one thread per concur
 then `POST /api/v1/leases/preview` (read-only 120-period annuities, 64 different terms and
 emission series in turn) for ``--preview-seconds``. Prints requests per second, median and p99
 latency, the REST/Node and Python/Node throughput ratios (target >= 0.9 and >= 1.0), and the
-CPU time each request cost the gateway (gunicorn and nginx), Lessor's peer and its lease
-chaincode server (from /proc, every process of the run folder). The preview load comes from
+CPU time each request cost the gateway (gunicorn and nginx), Lessor's peer, its lease
+chaincode server (from /proc, every process of the run folder) and this process (the Python
+load generator or the Python client; at concurrency 1 idle work weighs on few requests). The preview load comes from
 `wrk` (Debian's, installed by scripts/bootstrap), which costs little CPU on the cores it shares
 with the network; without it, from Python threads, which cost much more (the output says which).
 Asserts nothing.
@@ -26,6 +27,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -152,7 +154,9 @@ def wrk_preview(base_url: str, key: str, concurrency: int, seconds: int) -> dict
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
         f.write("".join(json.dumps(body) + "\n" for body in preview_bodies()))
     env = {**os.environ, "PREVIEW_BODIES": f.name, "PREVIEW_KEY": key}
-    out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency",
+    # wrk needs a connection per thread at least.
+    out = subprocess.run(["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{seconds}s",
+                          "--latency",
                           "-s", str(PREVIEW_SCRIPT), base_url],
                          env=env, capture_output=True, text=True, check=True).stdout
     os.unlink(f.name)
@@ -172,14 +176,21 @@ def _wrk_ms(text: str) -> float:
 
 
 def measured(home: Path, run, names: dict[str, list[str]]) -> tuple[dict, str]:
-    """``run()``'s figures, and the CPU each of its requests cost the named processes."""
-    before = process_cpu.snapshot(home)
+    """``run()``'s figures, and the CPU each of its requests cost the named processes and
+    this one (the load generator or the Python client; wrk is not counted)."""
+    before, own = process_cpu.snapshot(home), _own_cpu()
     figures = run()
     used = process_cpu.since(before, home)
+    used["this process"] = _own_cpu() - own
     count = max(1, figures["count"])
     cost = "  ".join(f"{label} {sum(used.get(n, 0.0) for n in processes) / count * 1000:.2f}"
-                     for label, processes in names.items())
+                     for label, processes in {**names, "this process": ["this process"]}.items())
     return figures, f"      CPU ms per request: {cost}"
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def fmt(name: str, figures: dict) -> str:
