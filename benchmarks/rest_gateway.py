@@ -14,10 +14,10 @@ emission series in turn) for ``--preview-seconds``. Prints requests per second, 
 latency, the REST/Node and Python/Node throughput ratios (target >= 0.9 and >= 1.0), and the
 CPU time each request cost the gateway (gunicorn and nginx), Lessor's peer, its lease
 chaincode server (from /proc, every process of the run folder) and this process (the Python
-load generator or the Python client; at concurrency 1 idle work weighs on few requests). The preview load comes from
-`wrk` (Debian's, installed by scripts/bootstrap), which costs little CPU on the cores it shares
-with the network; without it, from Python threads, which cost much more (the output says which).
-Asserts nothing.
+load generator or the Python client); at concurrency 1 the idle work of those processes weighs
+on few requests. The preview load comes from `wrk` (Debian's, installed by scripts/bootstrap),
+which costs little CPU on the cores it shares with the network; without it, from Python
+threads, which cost much more (the output says which). Asserts nothing.
 """
 
 from __future__ import annotations
