@@ -125,7 +125,8 @@ def python_client_sender(status: dict):
     run_id = uuid.uuid4().hex[:8]
 
     def send(i: int):
-        contract.submit("RegisterProject", arguments=[json.dumps(project_body(f"bench-py-{run_id}", i))])
+        project = project_body(f"bench-py-{run_id}", i)
+        contract.submit("RegisterProject", arguments=[json.dumps(project)])
     return send
 
 

@@ -14,8 +14,8 @@ the plan is read from their fields.
 A schema with ``pre_dump``/``post_dump`` hooks, its own ``get_attribute``, or ``many`` is dumped
 by marshmallow as before.
 
-The JSON text of an answer whose schema holds only integers, strings, booleans, lists and
-records of those (a ``PlainAnswer``) is written by orjson, which gives the very bytes Python's
+The JSON text of an answer whose schema holds only integers, strings, and lists and records of
+those (a ``PlainAnswer``) is written by orjson, which gives the very bytes Python's
 ``json`` gives Flask (sorted keys, no spaces, ASCII) for such data, but in a tenth of the time;
 any answer with a character outside ASCII or DEL (which ``json`` escapes and orjson does not),
 an integer orjson cannot take (beyond 64 bits), or any other kind of value keeps Flask's own
@@ -46,20 +46,20 @@ def _kept_type(field: fields.Field) -> type | None:
             type(field).get_value is not fields.Field.get_value:
         return None
     for kind, value_type in _KEPT_TYPES:
-        if isinstance(field, kind) and type(field)._serialize is kind._serialize \
-                and getattr(type(field), "_format_num", None) is getattr(kind, "_format_num", None) \
+        own_format = getattr(type(field), "_format_num", None) is getattr(kind, "_format_num", None)
+        if isinstance(field, kind) and type(field)._serialize is kind._serialize and own_format \
                 and not getattr(field, "as_string", False):
             return value_type
     return None
 
 
 class PlainAnswer(dict):
-    """A dumped answer holding nothing but dicts, lists, str, int, bool and None."""
+    """A dumped answer holding nothing but dicts, lists, str, int and None."""
 
 
 def _plain(field: fields.Field) -> bool:
-    """Whether every value ``field`` dumps is a str, int, bool, None, or a list or dict of
-    those: what its marshmallow ``_serialize`` returns, whatever it is given."""
+    """Whether every value ``field`` dumps is a str, int, None, or a list or dict of those:
+    what its marshmallow ``_serialize`` returns, whatever it is given."""
     if _kept_type(field) in (int, str):
         # Boolean is not: marshmallow dumps whatever it is given unchanged.
         return True

@@ -160,7 +160,8 @@ def test_chaincode_answers_decode_as_json_decodes_them(value):
     assert repr(fast_dump.loads(text)) == repr(json.loads(text))
 
 
-@pytest.mark.parametrize("text", [b'{"a":1,"a":2}', b"18446744073709551616", b"-9223372036854775809",
-                                  b"1234567890123456789", b"NaN", b"1E400", b'"\\ud800"', b"\xef\xbb\xbf[1]"])
+@pytest.mark.parametrize("text", [
+    b'{"a":1,"a":2}', b"18446744073709551616", b"-9223372036854775809", b"1234567890123456789",
+    b"NaN", b"1E400", b'"\\ud800"', b"\xef\xbb\xbf[1]"])
 def test_texts_orjson_reads_otherwise_decode_as_json_decodes_them(text):
     assert repr(fast_dump.loads(text)) == repr(json.loads(text))
