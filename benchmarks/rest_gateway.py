@@ -13,9 +13,9 @@ then `POST /api/v1/leases/preview` (read-only 120-period annuities, 64 different
 emission series in turn) for ``--preview-seconds``. Prints requests per second, median and p99
 latency, the REST/Node and Python/Node throughput ratios (target >= 0.9 and >= 1.0), and the
 CPU time each request cost the gateway (gunicorn and nginx), Lessor's peer, its lease
-chaincode server (from /proc, every process of the run folder) and this process (the Python
-load generator or the Python client); at concurrency 1 the idle work of those processes weighs
-on few requests. The preview load comes from `wrk` (Debian's, installed by scripts/bootstrap),
+chaincode server (``benchmarks.cpu``: every process of the run folder) and the load generator
+(this process and its finished children: Python threads, the Python client, or wrk); at
+concurrency 1 the idle work of those processes weighs on few requests. The preview load comes from `wrk` (Debian's, installed by scripts/bootstrap),
 which costs little CPU on the cores it shares with the network; without it, from Python
 threads, which cost much more (the output says which). Asserts nothing.
 """
@@ -27,7 +27,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -40,8 +39,8 @@ from pathlib import Path
 
 import requests
 
-from benchmarks import process_cpu
-from network import config
+from benchmarks import cpu
+from network import config, processes
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_CLIENT = REPO / "benchmarks" / "node" / "submit_load.js"
@@ -176,22 +175,20 @@ def _wrk_ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
-def measured(home: Path, run, names: dict[str, list[str]]) -> tuple[dict, str]:
-    """``run()``'s figures, and the CPU each of its requests cost the named processes and
-    this one (the load generator or the Python client; wrk is not counted)."""
-    before, own = process_cpu.snapshot(home), _own_cpu()
+def measured(layout: config.Layout, run, names: dict[str, list[str]]) -> tuple[dict, str]:
+    """``run()``'s figures, and the CPU each of its requests cost the named recorded processes
+    and the load generator (this process and its finished children, wrk among them)."""
+    recorded = {name: pid for name in processes.recorded(layout)
+                if (pid := processes.running_pid(layout, name))}
+    before = cpu.sample(recorded)
     figures = run()
-    used = process_cpu.since(before, home)
-    used["this process"] = _own_cpu() - own
+    used = cpu.usage(before, cpu.sample(recorded))
     count = max(1, figures["count"])
-    cost = "  ".join(f"{label} {sum(used.get(n, 0.0) for n in processes) / count * 1000:.2f}"
-                     for label, processes in {**names, "this process": ["this process"]}.items())
-    return figures, f"      CPU ms per request: {cost}"
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    costs = {label: sum(used.processes.get(n, 0.0) for n in group)
+             for label, group in names.items()}
+    costs["load generator"] = used.load
+    text = "  ".join(f"{label} {seconds / count * 1000:.2f}" for label, seconds in costs.items())
+    return figures, f"      CPU ms per request: {text}"
 
 
 def fmt(name: str, figures: dict) -> str:
@@ -212,7 +209,7 @@ def main() -> None:
     network = [sys.executable, "-m", "network"]
     if args.home:
         network += ["--home", args.home, "--port-offset", str(args.port_offset)]
-    home = Path(args.home) if args.home else config.DEFAULT_HOME
+    layout = config.Layout(Path(args.home) if args.home else config.DEFAULT_HOME)
     answer = subprocess.run([*network, "status", "--json"], cwd=REPO, capture_output=True,
                             text=True)
     if not answer.stdout.strip():
@@ -240,9 +237,9 @@ def main() -> None:
     for concurrency in args.concurrency:
         count = args.count if concurrency > 1 else max(20, args.count // 5)
         print(f"concurrency {concurrency} ({count} writes each)")
-        rest, rest_cost = measured(home, lambda: load(write, count, concurrency), costs)
+        rest, rest_cost = measured(layout, lambda: load(write, count, concurrency), costs)
         node = node_run(f.name, count, concurrency)
-        python, python_cost = measured(home, lambda: load(python_write, count, concurrency),
+        python, python_cost = measured(layout, lambda: load(python_write, count, concurrency),
                                        costs)
         print(fmt("REST write (RegisterProject)", rest))
         print(rest_cost)
@@ -253,11 +250,11 @@ def main() -> None:
         print(f"  Python / Node throughput ratio     "
               f"{python['per_second'] / node['per_second']:8.2f}")
         if wrk:
-            figures, cost = measured(home, lambda: wrk_preview(
+            figures, cost = measured(layout, lambda: wrk_preview(
                 gateway["url"], key, concurrency, args.preview_seconds), costs)
             source = f"wrk, {args.preview_seconds} s"
         else:
-            figures, cost = measured(home, lambda: load(preview, count, concurrency), costs)
+            figures, cost = measured(layout, lambda: load(preview, count, concurrency), costs)
             source = "Python threads: no wrk"
         print(fmt(f"REST preview ({source})", figures))
         print(cost)
