@@ -13,6 +13,7 @@ from werkzeug.routing import BaseConverter
 from .. import console
 from . import auth, db, errors, headers, schemas
 from .config import Config
+from .fast_dump import JsonProvider
 from .idempotency import IdempotencyStore
 from .ledger import Ledger, connect_to_fabric
 from .metrics import Metrics, ReadModelCollector
@@ -56,6 +57,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     ``Gateway``); tests pass a fake."""
     config = config or Config.from_env()
     app = flask.Flask(__name__)
+    app.json = JsonProvider(app)
     local_swagger_ui = _usable_swagger_ui_dir(app, config.swagger_ui_dir)
     app.config.update(
         API_TITLE="carbonlease gateway",

@@ -35,6 +35,12 @@ _KEY_FORMAT = re.compile(r"cl_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "swagger_ui_assets"}
 
 
+# Built once: every request looks its key up, and building the statement (and its cache key)
+# cost more than running it.
+_CREDENTIAL_BY_KEY_ID = sa.select(db.credentials).where(
+    db.credentials.c.key_id == sa.bindparam("key_id"))
+
+
 @dataclasses.dataclass(frozen=True)
 class Principal:
     key_id: str
@@ -99,8 +105,7 @@ class CredentialStore:
         if not match:
             return None
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(db.credentials).where(
-                db.credentials.c.key_id == match.group(1))).mappings().first()
+            row = conn.execute(_CREDENTIAL_BY_KEY_ID, {"key_id": match.group(1)}).mappings().first()
         if row is None or row["revoked_at"] is not None:
             return None
         if not hmac.compare_digest(row["key_sha256"], _digest(key)):

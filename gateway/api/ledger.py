@@ -60,6 +60,7 @@ import grpc
 
 from gateway.fabricgw import errors as fabric_errors
 
+from . import fast_dump
 from .config import DEFAULT_RESUBMIT_AFTER_S, DEFAULT_WRITE_DEADLINE_S, FabricSettings
 from .errors import ApiError
 
@@ -478,7 +479,7 @@ class Ledger:
         if not payload:
             return None
         try:
-            return json.loads(payload)
+            return fast_dump.loads(payload)
         except ValueError as err:
             self._on_fabric_error("BAD_CHAINCODE_RESPONSE")
             raise ApiError(502, "BAD_CHAINCODE_RESPONSE",

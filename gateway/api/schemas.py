@@ -127,6 +127,26 @@ def Int(minimum: int, maximum: int, **kwargs):
     return StrictInteger(validate=validate.Range(min=minimum, max=maximum), **kwargs)
 
 
+class Integers(fields.List):
+    """A list of ``Int(minimum, maximum)`` (null items too with ``allow_none_items``). A list of
+    plain in-range integers, the usual case, is taken in one pass instead of one marshmallow
+    field call per item (a 360-period preview sends 360); anything else goes item by item,
+    which names each failing item, so the answer is the same either way."""
+
+    def __init__(self, minimum: int, maximum: int, *, allow_none_items: bool = False, **kwargs):
+        super().__init__(Int(minimum, maximum, allow_none=allow_none_items), **kwargs)
+        self._bounds = (minimum, maximum)
+        self._item_types = {int, type(None)} if allow_none_items else {int}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is list and set(map(type, value)) <= self._item_types:
+            numbers = [item for item in value if item is not None]
+            if not numbers or (self._bounds[0] <= min(numbers)
+                               and max(numbers) <= self._bounds[1]):
+                return list(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Timestamp(**kwargs):
     return fields.String(metadata={"description": "ISO-8601 UTC, from the transaction"},
                          **kwargs)
@@ -481,8 +501,8 @@ class LeaseHistory(ma.Schema):
 
 class PreviewInput(Request):
     terms = fields.Nested(Terms, required=True)
-    emissions = fields.List(
-        Int(0, MAX_KG, allow_none=True), required=True, validate=validate.Length(max=360),
+    emissions = Integers(
+        0, MAX_KG, allow_none_items=True, required=True, validate=validate.Length(max=360),
         metadata={"description": "verified kg per period (term_periods entries), null where "
                                  "no verified report"})
 

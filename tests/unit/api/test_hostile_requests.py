@@ -58,6 +58,13 @@ def test_huge_number_literals_are_400(client, network, as_role, number):
     assert network.calls == []
 
 
+@pytest.mark.parametrize("text", ["1" * 200, "-1e+" + "9" * 80])
+def test_long_digit_runs_in_strings_are_text_not_numbers(text):
+    # Such a body takes the path that checks each number literal; the string is no number.
+    assert request_body.decode(json.dumps({"name": text, "n": 12, "x": 1.5}).encode()) == \
+        {"name": text, "n": 12, "x": 1.5}
+
+
 @pytest.mark.parametrize("value", [10**20, -(10**30), 2**53])
 def test_integers_beyond_a_fields_range_are_422(client, network, as_role, value):
     response = client.post("/api/v1/projects", json={**PROJECT,
