@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from network import config, exports, network
+from network.cli import main
 
 
 @pytest.fixture
@@ -88,3 +90,10 @@ def test_a_run_folder_of_the_previous_layout_is_upgraded_in_place(consortium, la
     assert not layout.previous_channel_dir.exists()
     net.check_layout()  # a current layout: nothing to do
     assert layout.genesis_block("carbonlease").read_text() == "block 0"
+
+
+def test_a_per_org_step_needs_the_org_it_acts_as(tmp_path):
+    result = CliRunner().invoke(main, ["--home", str(tmp_path), "init"])
+    assert result.exit_code == 2
+    assert "`init` is one org's step: name the org with --org MSP_ID" in result.output
+    assert not (tmp_path / "orgs").exists()
