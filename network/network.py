@@ -236,7 +236,8 @@ class Network:
             "gateways": gateways.status(self),
             "followers": gateways.follower_status(self),
             "cas": ca.status(self.layout, orgs),
-            "sites": [{"msp_id": o.msp_id, "home": str(self.layout.site(o))} for o in orgs],
+            "sites": [{"msp_id": o.msp_id, "home": str(self.layout.site(o)),
+                       "export": str(self.layout.export_dir(o))} for o in orgs],
         }
         result["healthy"] = (result["healthy"]
                              and all(c["healthy"] for c in result["cas"])

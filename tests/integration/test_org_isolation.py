@@ -92,6 +92,8 @@ def test_founding_reads_only_each_orgs_own_site_and_the_exchange(bare_network):
     assert _private_keys_in(net.layout.exchange) == []
 
     status = net.status()
+    assert {s["msp_id"]: s["export"] for s in status["sites"]} == {
+        o.msp_id: str(net.layout.export_dir(o)) for o in founding}
     assert all(o["healthy"] for o in status["orderers"]), status["orderers"]
     assert {p["msp_id"] for p in status["peers"]} == {o.msp_id for o in founding}
     assert all(p["healthy"] for p in status["peers"]), status["peers"]
