@@ -217,33 +217,34 @@ class Deployment:
         ], env=self.fabric.peer_env(org.anchor_peer))
         return True
 
-    def commit(self, orgs: list[Org], sequence: int) -> None:
+    def sequence(self, peer) -> tuple[dict | None, int]:
+        """The committed definition (as ``peer`` knows it) and the sequence this version
+        has or will have: the committed one if it is this version, else the next."""
+        current = self.committed(peer)
+        if current and current.get("version") == self.version:
+            return current, current["sequence"]
+        return current, (current or {}).get("sequence", 0) + 1
+
+    def commit(self, committer: Org, orgs: list[Org], sequence: int) -> None:
+        """Commit as ``committer``'s admin, gathering the endorsement of each org's anchor
+        peer (dialled with the TLS CA that org exported)."""
         progress(f"committing {self.label} (sequence {sequence})")
-        lessor = orgs[0]
         self.fabric.run("peer", [
             "lifecycle", "chaincode", "commit", "-C", self.consortium.channel,
             "--name", self.chaincode.name, "--version", self.version,
             "--sequence", str(sequence),
             *self.definition_flags(), "--waitForEvent",
-            *self.fabric.orderer_flags(self.consortium.orderers[0], lessor),
+            *self.fabric.orderer_flags(self.consortium.orderers[0], committer),
             *self.fabric.peer_target_flags([o.anchor_peer for o in orgs]),
-        ], env=self.fabric.peer_env(lessor.anchor_peer))
+        ], env=self.fabric.peer_env(committer.anchor_peer))
 
-    def define(self, orgs: list[Org]) -> list[str]:
-        """Make the committed definition this version, approved by every member org."""
-        changes = []
-        current = self.committed(orgs[0].anchor_peer)
-        if current and current.get("version") == self.version:
-            sequence = current["sequence"]
-        else:
-            sequence = (current or {}).get("sequence", 0) + 1
-        for org, approved in zip(orgs, parallel(lambda o: self.approve(o, sequence), orgs)):
-            if approved:
-                changes.append(f"{org.msp_id} approved {self.label} sequence {sequence}")
-        if not current or current.get("sequence") != sequence:
-            self.commit(orgs, sequence)
-            changes.append(f"committed {self.label} sequence {sequence}")
-        return changes
+    def define(self, committer: Org, orgs: list[Org]) -> list[str]:
+        """Make the committed definition this version, once every member org approved it."""
+        current, sequence = self.sequence(committer.anchor_peer)
+        if current and current.get("sequence") == sequence:
+            return []
+        self.commit(committer, orgs, sequence)
+        return [f"committed {self.label} sequence {sequence}"]
 
     # --- roles ------------------------------------------------------------------------------
 
@@ -262,12 +263,11 @@ class Deployment:
             raise
         return json.loads(out)
 
-    def set_roles(self, orgs: list[Org], endorsers: list[Org]) -> bool:
+    def set_roles(self, lessor: Org, orgs: list[Org], endorsers: list[Org]) -> bool:
         """Write the role configuration if it differs from the member orgs' roles. The
         invoking identity is the lessor org's admin; ``endorsers`` must satisfy both the
         chaincode's policy and the roles key's own policy (lessor AND regulator)."""
         wanted = self.roles_wanted(orgs)
-        lessor = next(o for o in orgs if o.role == "lessor")
         current = self.roles_on_ledger(lessor)
         if current and all(current.get(r) == wanted[r] for r in ROLE_NAMES):
             return False
@@ -282,25 +282,35 @@ class Deployment:
         return True
 
 
-def deploy(fabric: Fabric, consortium: Consortium, orgs: list[Org]) -> list[str]:
-    """Every chaincode: built, installed on every member peer, served by every member org,
-    defined on the channel with every member org's approval, roles set."""
+def serve_and_approve(fabric: Fabric, consortium: Consortium, org: Org) -> list[str]:
+    """``org``'s part of deploying every chaincode, from its own site: installed on its
+    peers, served by its chaincode servers, the definition approved by its admin."""
     changes: list[str] = []
     build_all(consortium.chaincodes)
     deployments = [Deployment(fabric, consortium, c) for c in consortium.chaincodes]
-    peers = [p for o in orgs for p in o.peers]
+    parallel(lambda d_p: d_p[0].install(d_p[1]), [(d, p) for d in deployments for p in org.peers])
+    for d in deployments:
+        action = d.start_server(org)
+        if action:
+            changes.append(f"{action} {d.server_name(org)}")
+    for d in deployments:
+        _, sequence = d.sequence(org.anchor_peer)
+        if d.approve(org, sequence):
+            changes.append(f"{org.msp_id} approved {d.label} sequence {sequence}")
+    return changes
+
+
+def define(fabric: Fabric, consortium: Consortium, lessor: Org, orgs: list[Org]) -> list[str]:
+    """The lessor's part, once every member org approved: each definition committed (naming
+    one peer of each member org) and the on-ledger roles set to the members' roles."""
+    changes: list[str] = []
+    deployments = [Deployment(fabric, consortium, c) for c in consortium.chaincodes]
     # Endorsers for SetRoles: one peer of each lessor, regulator and grid org covers both
     # chaincode policies and the roles key's lessor-AND-regulator policy.
     endorsers = [o for o in orgs if o.role in ("lessor", "grid", "regulator")]
-    parallel(lambda d_p: d_p[0].install(d_p[1]), [(d, p) for d in deployments for p in peers])
-    servers = [(d, o) for d in deployments for o in orgs]
-    for (d, org), action in zip(servers, parallel(lambda d_o: d_o[0].start_server(d_o[1]),
-                                                  servers)):
-        if action:
-            changes.append(f"{action} {d.server_name(org)}")
-    for defined in parallel(lambda d: d.define(orgs), deployments):
+    for defined in parallel(lambda d: d.define(lessor, orgs), deployments):
         changes += defined
-    for d, roles_set in zip(deployments, parallel(lambda d: d.set_roles(orgs, endorsers),
+    for d, roles_set in zip(deployments, parallel(lambda d: d.set_roles(lessor, orgs, endorsers),
                                                   deployments)):
         if roles_set:
             changes.append(f"set {d.chaincode.name} roles")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from .config import Consortium, Layout, Org
+from . import exports, processes
+from .config import ConfigError, Consortium, Org
+from .exports import OrgExport
 from .fabric import Fabric, FabricCommandError
 from .log import progress
 
@@ -37,37 +39,35 @@ def _implicit(rule: str) -> dict:
     return {"Type": "ImplicitMeta", "Rule": rule}
 
 
-def org_definition(layout: Layout, org: Org) -> dict:
-    m = org.msp_id
+def org_definition(export: OrgExport) -> dict:
+    """An org's section of configtx.yaml, from its exported public definition."""
+    m = export.msp_id
     definition = {
         "Name": m,
         "ID": m,
-        "MSPDir": str(layout.org_msp(org)),
+        "MSPDir": str(export.msp_dir),
         "Policies": {
             "Readers": _signature(f"OR('{m}.admin','{m}.peer','{m}.client','{m}.orderer')"),
             "Writers": _signature(f"OR('{m}.admin','{m}.client','{m}.orderer')"),
             "Admins": _signature(f"OR('{m}.admin')"),
             "Endorsement": _signature(f"OR('{m}.peer')"),
         },
-        "AnchorPeers": [{"Host": org.anchor_peer.endpoint.split(":")[0],
-                         "Port": org.anchor_peer.port}],
+        "AnchorPeers": [{"Host": host, "Port": port} for host, port in export.anchor_peers],
     }
-    if org.orderers:
-        definition["OrdererEndpoints"] = [o.endpoint for o in org.orderers]
+    if export.orderers:
+        definition["OrdererEndpoints"] = [o.endpoint for o in export.orderers]
     return definition
 
 
-def configtx(layout: Layout, consortium: Consortium) -> dict:
-    """configtx.yaml as a dict: every org (joiners too, for `configtxgen -printOrg`) and the
-    channel profile of the founding orgs."""
-    definitions = {org.msp_id: org_definition(layout, org) for org in consortium.orgs}
-    founding = consortium.founding_orgs
-    orderer_orgs = [o for o in founding if o.orderers]
-    consenters = [{
-        "Host": o.endpoint.split(":")[0], "Port": o.port,
-        "ClientTLSCert": str(layout.node_dir(o.org, o.name) / "tls" / "server.crt"),
-        "ServerTLSCert": str(layout.node_dir(o.org, o.name) / "tls" / "server.crt"),
-    } for o in consortium.orderers]
+def configtx(consortium: Consortium, org_exports: list[OrgExport]) -> dict:
+    """configtx.yaml as a dict: the orgs of ``org_exports`` and the channel profile of the
+    founding orgs, whose exports must all be among them."""
+    definitions = {e.msp_id: org_definition(e) for e in org_exports}
+    by_id = {e.msp_id: e for e in org_exports}
+    founding = [by_id[o.msp_id] for o in consortium.founding_orgs]
+    consenters = [{"Host": o.host, "Port": o.port,
+                   "ClientTLSCert": str(o.tls_cert), "ServerTLSCert": str(o.tls_cert)}
+                  for e in founding for o in e.orderers]
     standard = {"Readers": _implicit("ANY Readers"), "Writers": _implicit("ANY Writers"),
                 "Admins": _implicit("MAJORITY Admins")}
     return {
@@ -81,12 +81,12 @@ def configtx(layout: Layout, consortium: Consortium) -> dict:
                 "BatchSize": {"MaxMessageCount": consortium.max_message_count,
                               "AbsoluteMaxBytes": "10 MB", "PreferredMaxBytes": "2 MB"},
                 "EtcdRaft": {"Consenters": consenters, "Options": RAFT_OPTIONS},
-                "Organizations": [definitions[o.msp_id] for o in orderer_orgs],
+                "Organizations": [definitions[e.msp_id] for e in founding if e.orderers],
                 "Policies": {**standard, "BlockValidation": _implicit("ANY Writers")},
                 "Capabilities": {"V2_0": True},
             },
             "Application": {
-                "Organizations": [definitions[o.msp_id] for o in founding],
+                "Organizations": [definitions[e.msp_id] for e in founding],
                 "Policies": {**standard,
                              "LifecycleEndorsement": _implicit("MAJORITY Endorsement"),
                              "Endorsement": _implicit("MAJORITY Endorsement")},
@@ -96,21 +96,35 @@ def configtx(layout: Layout, consortium: Consortium) -> dict:
     }
 
 
-def write_configtx(layout: Layout, consortium: Consortium) -> None:
-    folder = layout.channel_dir
+def _write_configtx(folder: Path, doc: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "configtx.yaml").write_text(yaml.safe_dump(configtx(layout, consortium),
-                                                         sort_keys=False))
+    (folder / "configtx.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return folder
 
 
-def genesis_block(fabric: Fabric, consortium: Consortium) -> str:
-    """The channel's genesis block, made once: remaking it would make a different channel."""
-    block = fabric.layout.channel_dir / f"{consortium.channel}.block"
+def genesis_block(fabric: Fabric, consortium: Consortium, founder: Org) -> Path:
+    """The channel's genesis block, made once by ``founder`` from the founding orgs' exported
+    definitions alone, and put into the exchange for the orderer orgs. Remaking it would make
+    a different channel, so an existing one is kept."""
+    block = fabric.layout.genesis_block(consortium.channel)
     if not block.exists():
+        founding = [exports.load(fabric.layout, o) for o in consortium.founding_orgs]
+        folder = _write_configtx(fabric.layout.work_dir(founder), configtx(consortium, founding))
+        block.parent.mkdir(parents=True, exist_ok=True)
+        progress(f"{founder.msp_id} makes the genesis block of {consortium.channel} from "
+                 f"{len(founding)} exported definitions")
         fabric.run("configtxgen", ["-profile", PROFILE, "-outputBlock", str(block),
                                    "-channelID", consortium.channel],
-                   env={"FABRIC_CFG_PATH": str(fabric.layout.channel_dir)})
-    return str(block)
+                   env={"FABRIC_CFG_PATH": str(folder)})
+    return block
+
+
+def printed_org(fabric: Fabric, acting: Org, export: OrgExport) -> dict:
+    """An org's channel config group (JSON), rendered by ``acting`` from its export."""
+    folder = _write_configtx(fabric.layout.work_dir(acting) / f"print-{export.msp_id}",
+                             {"Organizations": [org_definition(export)]})
+    return json.loads(fabric.run("configtxgen", ["-printOrg", export.msp_id],
+                                 env={"FABRIC_CFG_PATH": str(folder)}))
 
 
 def orderer_channels(fabric: Fabric, orderer) -> list[str]:
@@ -118,16 +132,21 @@ def orderer_channels(fabric: Fabric, orderer) -> list[str]:
     return [c["name"] for c in listing.get("channels") or []]
 
 
-def join_orderers(fabric: Fabric, consortium: Consortium) -> list[str]:
-    """Join every orderer not yet serving the channel; the ids of those joined."""
-    block = genesis_block(fabric, consortium)
+def join_orderers(fabric: Fabric, consortium: Consortium, org: Org) -> list[str]:
+    """Join each of ``org``'s orderers not yet serving the channel, with the genesis block
+    from the exchange, as ``org``'s admin; the ids of those joined."""
     joined = []
-    for orderer in consortium.orderers:
+    for orderer in org.orderers:
         if consortium.channel in orderer_channels(fabric, orderer):
             continue
+        block = fabric.layout.genesis_block(consortium.channel)
+        if not block.exists():
+            raise ConfigError(f"{org.msp_id} cannot join {orderer.id}: no genesis block at "
+                              f"{block} (the founder makes it: `python -m network --org "
+                              f"{consortium.founding_orgs[0].msp_id} found`)")
         progress(f"joining {orderer.id} to {consortium.channel}")
         fabric.osnadmin(orderer, ["channel", "join", "--channelID", consortium.channel,
-                                  "--config-block", block])
+                                  "--config-block", str(block)])
         joined.append(orderer.id)
     return joined
 
@@ -155,16 +174,18 @@ def fetch_block(fabric: Fabric, consortium: Consortium, org: Org, which: str, pa
             time.sleep(0.5)
 
 
-def join_peers(fabric: Fabric, consortium: Consortium, peers) -> list[str]:
-    """Join every peer not yet on the channel, from block 0 fetched from an orderer (the peer
-    then pulls and validates every later block); the ids of those joined."""
-    block0 = fabric.layout.channel_dir / f"{consortium.channel}-0.block"
+def join_peers(fabric: Fabric, consortium: Consortium, org: Org) -> list[str]:
+    """Join each of ``org``'s peers not yet on the channel, from block 0 that ``org``'s admin
+    fetched from an orderer (the peer then pulls and validates every later block); the ids
+    of those joined."""
+    block0 = fabric.layout.work_dir(org) / f"{consortium.channel}-0.block"
     joined = []
-    for peer in peers:
+    for peer in org.peers:
         if consortium.channel in peer_channels(fabric, peer):
             continue
         if not block0.exists():
-            fetch_block(fabric, consortium, peer.org, "0", str(block0))
+            block0.parent.mkdir(parents=True, exist_ok=True)
+            fetch_block(fabric, consortium, org, "0", str(block0))
         progress(f"joining {peer.id} to {consortium.channel}")
         fabric.run("peer", ["channel", "join", "-b", str(block0)], env=fabric.peer_env(peer))
         joined.append(peer.id)
@@ -177,9 +198,30 @@ def height(fabric: Fabric, consortium: Consortium, peer) -> int:
     return int(json.loads(out.split("Blockchain info:", 1)[1])["height"])
 
 
+def wait_caught_up(fabric: Fabric, consortium: Consortium, org: Org,
+                   timeout: float = 60.0) -> None:
+    """Wait until each of ``org``'s peers holds every block the orderers had cut when asked
+    (a peer that has just joined is still pulling the chain), so that what ``org`` then reads
+    from its own peers (the committed chaincode definition) is current."""
+    block_path = fabric.layout.work_dir(org) / "newest.block"
+    block_path.parent.mkdir(parents=True, exist_ok=True)
+    fetch_block(fabric, consortium, org, "newest", str(block_path))
+    decoded = json.loads(fabric.run("configtxlator", ["proto_decode", "--type", "common.Block",
+                                                      "--input", str(block_path)]))
+    newest = int(decoded["header"]["number"])
+
+    def caught_up() -> bool:
+        try:
+            return all(height(fabric, consortium, p) > newest for p in org.peers)
+        except (FabricCommandError, ValueError, IndexError):
+            return False
+    processes.wait_for(caught_up, f"{org.msp_id}'s peers at block {newest}", timeout)
+
+
 def current_config(fabric: Fabric, consortium: Consortium, org: Org) -> dict:
     """The channel's current config (the `config` of its latest config block), as JSON."""
-    block_path = fabric.layout.channel_dir / f"config-{org.name}.block"
+    block_path = fabric.layout.work_dir(org) / "config.block"
+    block_path.parent.mkdir(parents=True, exist_ok=True)
     fetch_block(fabric, consortium, org, "config", str(block_path))
     decoded = json.loads(fabric.run("configtxlator", ["proto_decode", "--type", "common.Block",
                                                       "--input", str(block_path)]))

@@ -12,13 +12,36 @@ import click
 from . import binaries, ca, config, processes, revocation, users
 from .fabric import FabricCommandError
 from .network import Network
-from .orgs import AddOrgError, add_org as add_org_to_channel
+from .orgs import add_org as add_org_to_channel
+from .site import OrgSite, UpdateRefused
 
 
 def _network(ctx: click.Context) -> Network:
     opts = ctx.obj
     consortium = config.load(Path(opts["config"]), port_offset=opts["port_offset"])
-    return Network(consortium, config.Layout(Path(opts["home"])))
+    net = Network(consortium, config.Layout(Path(opts["home"])))
+    net.upgrade_layout()
+    return net
+
+
+def _site(ctx: click.Context) -> OrgSite:
+    """The org named by --org, acting from its own site."""
+    msp_id = ctx.obj["org"]
+    if not msp_id:
+        raise click.UsageError(f"`{ctx.info_name}` is one org's step: name the org with "
+                               f"--org MSP_ID before the command")
+    opts = ctx.obj
+    consortium = config.load(Path(opts["config"]), port_offset=opts["port_offset"])
+    layout = config.Layout(Path(opts["home"]))
+    Network(consortium, layout).check_layout()
+    return OrgSite(consortium, layout, consortium.org(msp_id))
+
+
+def _echo_changes(changes: list[str]) -> None:
+    for change in changes:
+        click.echo(change)
+    if not changes:
+        click.echo("nothing changed")
 
 
 @click.group()
@@ -28,12 +51,14 @@ def _network(ctx: click.Context) -> Network:
               envvar="CARBONLEASE_NETWORK_HOME", help="Run folder for generated material.")
 @click.option("--port-offset", default=0, show_default=True, type=int,
               envvar="CARBONLEASE_PORT_OFFSET", help="Added to every port of the file.")
+@click.option("--org", "org", default=None, metavar="MSP_ID",
+              help="Act as this org, from its own site (for the per-org steps).")
 @click.pass_context
-def main(ctx, config_path, home, port_offset):
-    # Everything the tool writes under the run folder (keys, configs, profiles, logs) is the
-    # consortium owner's alone; public material is handed out deliberately, not by mode bits.
+def main(ctx, config_path, home, port_offset, org):
+    # Everything the tool writes under the run folder (keys, configs, profiles, logs) is its
+    # owner's alone; public material is handed out deliberately, not by mode bits.
     os.umask(processes.PRIVATE_UMASK)
-    ctx.obj = {"config": config_path, "home": home, "port_offset": port_offset}
+    ctx.obj = {"config": config_path, "home": home, "port_offset": port_offset, "org": org}
 
 
 @main.command()
@@ -88,6 +113,84 @@ def status(ctx, as_json):
     sys.exit(0 if report["healthy"] else 1)
 
 
+# --- one org's steps (--org), as its operator runs them on its own host -----------------------
+
+@main.command()
+@click.pass_context
+def init(ctx):
+    """Start the org's CA, enroll its identities in its site, export its public definition."""
+    _echo_changes(_site(ctx).init())
+
+
+@main.command()
+@click.pass_context
+def found(ctx):
+    """Make the channel's genesis block from the founding orgs' exported definitions."""
+    _echo_changes(_site(ctx).found())
+
+
+@main.command("join-orderers")
+@click.pass_context
+def join_orderers(ctx):
+    """Start the org's orderers and join them to the channel (genesis block from the
+    exchange)."""
+    _echo_changes(_site(ctx).join_orderers())
+
+
+@main.command("join-peers")
+@click.pass_context
+def join_peers(ctx):
+    """Start the org's peers and join them to the channel."""
+    site = _site(ctx)
+    _echo_changes(site.join_peers())
+    if site.org.joins_later:
+        _network(ctx).record_joined(site.org.msp_id)
+
+
+@main.command("chaincode")
+@click.pass_context
+def deploy_chaincode(ctx):
+    """Install every chaincode on the org's peers, run its servers, approve as its admin."""
+    _echo_changes(_site(ctx).deploy_chaincode())
+
+
+@main.command("define-chaincode")
+@click.pass_context
+def define_chaincode(ctx):
+    """As the lessor: commit the definitions every member approved and set the roles."""
+    _echo_changes(_site(ctx).define_chaincode())
+
+
+@main.command("propose-org")
+@click.argument("msp_id")
+@click.pass_context
+def propose_org(ctx, msp_id):
+    """Write the config update adding MSP_ID (from its export); prints the file's path."""
+    site = _site(ctx)
+    update = site.propose_org(site.consortium.org(msp_id))
+    click.echo(update or f"{msp_id} is already a member: nothing to propose")
+
+
+@main.command("sign-update")
+@click.argument("update", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def sign_update(ctx, update):
+    """Add the org admin's signature to the config update file UPDATE."""
+    _site(ctx).sign(update)
+    click.echo(f"signed {update}")
+
+
+@main.command("submit-update")
+@click.argument("update", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def submit_update(ctx, update):
+    """Submit the signed config update file UPDATE to the orderers (signing it too)."""
+    _site(ctx).submit(update)
+    click.echo(f"submitted {update}")
+
+
+# --- the whole consortium on one machine --------------------------------------------------------
+
 @main.command("add-org")
 @click.argument("msp_id")
 @click.option("--signer", "signers", multiple=True,
@@ -130,7 +233,7 @@ def logs(ctx, node, lines):
     layout = _network(ctx).layout
     path = layout.log_file(node)
     if not path.exists():
-        known = sorted(p.stem for p in (layout.home / "logs").glob("*.log"))
+        known = sorted(p.stem for p in layout.log_files())
         raise click.ClickException(f"no log for {node!r}; known: {', '.join(known) or 'none'}")
     click.echo("".join(path.read_text(errors="replace").splitlines(keepends=True)[-lines:]),
                nl=False)
@@ -140,7 +243,7 @@ def run() -> None:
     try:
         main(standalone_mode=True)
     except (config.ConfigError, processes.ProcessError, binaries.BuildError,
-            FabricCommandError, AddOrgError, ca.CAError,
+            FabricCommandError, UpdateRefused, ca.CAError,
             users.UserError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

@@ -253,10 +253,12 @@ class Layout:
     """Where generated material lives under the run folder (one folder per network).
 
     Everything an org owns lies in its *site*, ``orgs/<domain>/``: its CA (database and keys),
-    its verifying MSP, its nodes' and users' keys, its nodes' ledgers and its gateway's
-    database. On one machine the sites are sibling folders; in production each is a host of
-    its own. What lies outside the sites is public or tool-level: channel artefacts, chaincode
-    packages, Fabric config templates, logs and pid records."""
+    its verifying MSP, its nodes' and users' keys, its nodes' ledgers, logs and pid records,
+    its gateway's database, and the blocks and config updates it works on. On one machine the
+    sites are sibling folders; in production each is a host of its own. What orgs hand each
+    other lies in the *exchange*, ``exchange/``: each org's exported public definition, the
+    channel's genesis block and config updates being signed. The rest outside the sites is
+    tool-level and public: chaincode packages, Fabric config templates, connection profiles."""
 
     home: Path
 
@@ -299,14 +301,71 @@ class Layout:
     def gateway_dir(self, org: Org) -> Path:
         return self.site(org) / "gateway"
 
+    def _process_home(self, name: str) -> Path:
+        """Where a recorded process keeps its log and pid: an org's process (its name ends in
+        the org's domain: peer0.<domain>, ca.<domain>, gateway.<domain>...) in the org's site,
+        anything else in the run folder."""
+        _, dot, domain = name.partition(".")
+        return self._site_of_domain(domain) if dot else self.home
+
     def log_file(self, name: str) -> Path:
-        return self.home / "logs" / f"{name}.log"
+        return self._process_home(name) / "logs" / f"{name}.log"
 
     def pid_file(self, name: str) -> Path:
-        return self.home / "pids" / f"{name}.pid"
+        return self._process_home(name) / "pids" / f"{name}.pid"
 
     @property
-    def channel_dir(self) -> Path:
+    def shared_process_folders(self) -> tuple[Path, Path]:
+        """Where earlier versions kept every org's logs and pid records together."""
+        return self.home / "logs", self.home / "pids"
+
+    def pid_files(self) -> list[Path]:
+        return sorted([*self.home.glob("pids/*.pid"), *self.sites.glob("*/pids/*.pid")])
+
+    def log_files(self) -> list[Path]:
+        return sorted([*self.home.glob("logs/*.log"), *self.sites.glob("*/logs/*.log")])
+
+    def work_dir(self, org: Org) -> Path:
+        """The org's working folder for channel blocks it fetched, configtx.yaml it rendered
+        and config updates it signs."""
+        return self.site(org) / "channel"
+
+    # --- the exchange: what orgs hand each other --------------------------------------------
+
+    @property
+    def exchange(self) -> Path:
+        return self.home / "exchange"
+
+    def export_dir(self, org: Org) -> Path:
+        """The org's exported public definition (written by the org itself, read by all)."""
+        return self.exchange / org.domain
+
+    def exported_msp(self, org: Org) -> Path:
+        return self.export_dir(org) / "msp"
+
+    def exported_tls_ca(self, org: Org) -> Path:
+        """The org's TLS CA certificate as the other orgs know it: what they trust when they
+        dial its peers and orderers."""
+        return self.exported_msp(org) / "tlscacerts" / "tlsca.pem"
+
+    def exported_definition(self, org: Org) -> Path:
+        return self.export_dir(org) / "definition.json"
+
+    def exported_orderer_tls(self, orderer: "Orderer") -> Path:
+        """An orderer's TLS certificate, as the channel config names its Raft consenter."""
+        return self.export_dir(orderer.org) / "orderers" / orderer.name / "tls.crt"
+
+    def genesis_block(self, channel: str) -> Path:
+        return self.exchange / "channel" / f"{channel}.block"
+
+    @property
+    def updates_dir(self) -> Path:
+        """Config updates passed from signer to signer."""
+        return self.exchange / "updates"
+
+    @property
+    def previous_channel_dir(self) -> Path:
+        """Where earlier versions kept the genesis block and every org's fetched blocks."""
         return self.home / "channel"
 
     @property

@@ -13,7 +13,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import ca
@@ -129,17 +128,12 @@ class OrgEnrollment:
                      f"{chaincode.name}.cc.{org.domain}")
 
 
-def generate(consortium: Consortium, layout: Layout, orgs: list[Org], ca_bin: Path) -> list[str]:
-    """Each org's CA running and all its material enrolled (or kept), orgs side by side.
-    Returns what changed."""
-    def one(org: Org) -> str | None:
-        ca.private_dir(layout.site(org))
-        action = ca.start(layout, ca_bin, org)
-        OrgEnrollment(layout, ca_bin, org).all(consortium)
-        return f"{action} {ca.name(org)}" if action else None
+def enroll_site(consortium: Consortium, layout: Layout, org: Org, ca_bin: Path) -> list[str]:
+    """``org``'s CA running and all its material enrolled (or kept) in its site: the org's
+    own step, reading and writing nothing outside its site. Returns what changed."""
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(orgs) or 1) as pool:
-        changes = [change for change in pool.map(one, orgs) if change]
-    progress(f"CAs up, identities enrolled for {len(orgs)} org(s) in "
-             f"{time.monotonic() - started:.1f} s")
-    return changes
+    ca.private_dir(layout.site(org))
+    action = ca.start(layout, ca_bin, org)
+    OrgEnrollment(layout, ca_bin, org).all(consortium)
+    progress(f"{org.msp_id}: CA up, identities enrolled in {time.monotonic() - started:.1f} s")
+    return [f"{action} {ca.name(org)}"] if action else []

@@ -67,15 +67,18 @@ class Fabric:
         }
 
     def orderer_flags(self, orderer: Orderer, as_org: Org) -> list[str]:
+        """Dial ``orderer`` as ``as_org``'s admin, trusting the TLS CA its org exported."""
         cert, key = self.admin_tls(as_org)
-        return ["-o", orderer.endpoint, "--tls", "--cafile", str(self.layout.tls_ca_cert(orderer.org)),
+        return ["-o", orderer.endpoint, "--tls",
+                "--cafile", str(self.layout.exported_tls_ca(orderer.org)),
                 "--clientauth", "--certfile", str(cert), "--keyfile", str(key)]
 
     def peer_target_flags(self, peers: list[Peer]) -> list[str]:
+        """Target other orgs' peers (endorsement, commit), trusting their exported TLS CAs."""
         flags: list[str] = []
         for peer in peers:
             flags += ["--peerAddresses", peer.endpoint,
-                      "--tlsRootCertFiles", str(self.layout.tls_ca_cert(peer.org))]
+                      "--tlsRootCertFiles", str(self.layout.exported_tls_ca(peer.org))]
         return flags
 
     def osnadmin(self, orderer: Orderer, args: list[str]) -> dict:

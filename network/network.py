@@ -14,6 +14,7 @@ from . import binaries, ca, chaincode, channel, crypto, gateways, nodes, process
 from .config import ConfigError, Consortium, Layout, Org
 from .fabric import Fabric, FabricCommandError
 from .log import progress
+from .site import OrgSite, founder
 
 
 class Network:
@@ -32,20 +33,50 @@ class Network:
     def ca_bin(self) -> Path:
         return binaries.ensure_ca_built()
 
-    def enroll(self, orgs: list[Org]) -> list[str]:
-        """Each org's CA running and its material enrolled into its site."""
-        self.check_layout()
-        return crypto.generate(self.consortium, self.layout, orgs, self.ca_bin)
+    def site(self, org: Org) -> OrgSite:
+        """``org`` acting from its own site (the per-org steps)."""
+        return OrgSite(self.consortium, self.layout, org, self.fabric.bin_dir)
 
     def check_layout(self) -> None:
         """Refuse a run folder made by the key generator of earlier versions: its keys of
-        every org lie together outside any site, and no CA issued them."""
+        every org lie together outside any site, and no CA issued them. A run folder of the
+        previous site layout is upgraded in place."""
         if self.layout.generator_era_crypto.is_dir():
             raise ConfigError(
                 f"{self.layout.home} was made by an earlier version that generated every "
                 f"org's keys in one place ({self.layout.generator_era_crypto}); each org now "
                 f"has its own Fabric CA and site, so the network must be re-created: run "
                 f"scripts/down --purge, then scripts/up (this deletes its ledgers)")
+        self.upgrade_layout()
+
+    def upgrade_layout(self) -> None:
+        """Move what the previous layout kept outside the sites to where it lives now: each
+        process's log and pid record into its org's site (a running process keeps writing to
+        its open log, which moves with it), the genesis block into the exchange. Each org's
+        export is written by its `init`, which `up` runs. A no-op on a current layout."""
+        layout = self.layout
+        logs, pids = layout.shared_process_folders
+        for path in sorted(pids.glob("*.pid")):
+            target = layout.pid_file(path.stem)
+            if target != path:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.rename(target)
+        for path in sorted(logs.glob("*.log")):
+            target = layout.log_file(path.stem)
+            if target != path and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                path.rename(target)
+        old_channel = layout.previous_channel_dir
+        if old_channel.is_dir():
+            block = old_channel / f"{self.consortium.channel}.block"
+            genesis = layout.genesis_block(self.consortium.channel)
+            if block.exists() and not genesis.exists():
+                progress(f"upgrading {layout.home}: genesis block moved to {genesis}")
+                genesis.parent.mkdir(parents=True, exist_ok=True)
+                block.rename(genesis)
+            # The rest are blocks every org fetched and configtx renderings: each org now
+            # fetches and renders its own in its site.
+            shutil.rmtree(old_channel)
 
     # --- which orgs are members ---------------------------------------------------------
 
@@ -69,20 +100,25 @@ class Network:
     # --- up -------------------------------------------------------------------------------
 
     def up(self) -> list[str]:
-        """Make the network healthy, doing only what is missing. Returns what changed."""
+        """Make the network healthy, doing only what is missing. Returns what changed.
+
+        Every step that needs a key is one org's step from its own site (``OrgSite``), run for
+        each org in turn as its operator would run it on its own host."""
         changes: list[str] = []
         started = time.monotonic()
-        fabric = self.fabric
         self.check_layout()
         self.layout.home.mkdir(parents=True, exist_ok=True)
         self._make_private()
         orgs = self.member_orgs()
+        sites = [self.site(o) for o in orgs]
         # The TypeScript compiles while the nodes start.
         with ThreadPoolExecutor(max_workers=1) as background:
             compiled = background.submit(chaincode.build_all, self.consortium.chaincodes)
-            changes += self._start_nodes(fabric, orgs)
+            changes += self._found(sites)
             compiled.result()
-        changes += chaincode.deploy(fabric, self.consortium, orgs)
+        for org_changes in chaincode.parallel(lambda s: s.deploy_chaincode(), sites):
+            changes += org_changes
+        changes += self.site(self.lessor()).define_chaincode(orgs)
         # Lifecycle calls name their peers; the Gateway service finds other orgs' endorsers
         # only through gossip, so the gateways start once membership has formed.
         self.wait_for_gossip(self.member_peers())
@@ -90,6 +126,9 @@ class Network:
         progress(f"network ready in {time.monotonic() - started:.1f} s"
                  + ("" if changes else " (nothing to do: already up)"))
         return changes
+
+    def lessor(self) -> Org:
+        return next(o for o in self.member_orgs() if o.role == "lessor")
 
     def _make_private(self) -> None:
         """Take group and other permissions off everything under the run folder: keys,
@@ -104,35 +143,20 @@ class Network:
                 except FileNotFoundError:
                     pass  # removed meanwhile by a running node (LevelDB compaction, logs)
 
-    def _start_nodes(self, fabric: Fabric, orgs: list[Org]) -> list[str]:
-        """Crypto, configs, orderers and peers running, channel joined by all."""
-        changes = self.enroll(orgs)
-        nodes.write_configs(fabric)
-        channel.write_configtx(self.layout, self.consortium)
-        for org in orgs:
-            self.write_profile(org)
-
-        for orderer in self.consortium.orderers:
-            action = nodes.start_orderer(fabric, orderer)
-            if action:
-                changes.append(f"{action} {orderer.id}")
-        for orderer in self.consortium.orderers:
-            nodes.wait_healthy(self.layout, orderer)
-        changes += [f"joined {o} to {self.consortium.channel}"
-                    for o in channel.join_orderers(fabric, self.consortium)]
-        return changes + self.run_peers(fabric, self.member_peers())
-
-    def run_peers(self, fabric: Fabric, peers) -> list[str]:
-        """Peers running with their current configuration and joined to the channel."""
-        changes = []
-        for peer in peers:
-            action = nodes.start_peer(fabric, peer)
-            if action:
-                changes.append(f"{action} {peer.id}")
-        for peer in peers:
-            nodes.wait_healthy(self.layout, peer)
-        return changes + [f"joined {p} to {self.consortium.channel}"
-                          for p in channel.join_peers(fabric, self.consortium, peers)]
+    def _found(self, sites: list[OrgSite]) -> list[str]:
+        """Each org's CA, keys and export; the genesis block; orderers, then peers, joined."""
+        changes: list[str] = []
+        # The orgs' CAs start and enroll side by side: each works in its own site.
+        for org_changes in chaincode.parallel(lambda s: s.init(), sites):
+            changes += org_changes
+        for site in sites:
+            self.write_profile(site.org)
+        changes += self.site(founder(self.consortium)).found()
+        for site in sites:
+            changes += site.join_orderers()
+        for site in sites:
+            changes += site.join_peers()
+        return changes
 
     def wait_for_gossip(self, peers, timeout: float = 90.0) -> None:
         """Wait until every peer knows every other member peer through gossip: the Gateway
@@ -161,6 +185,7 @@ class Network:
     def down(self, purge: bool = False) -> list[str]:
         """Stop every recorded process: clients first (gateways, chaincode servers), then
         peers, then orderers, so nothing logs errors about a node that is already gone."""
+        self.upgrade_layout()
         names = processes.recorded(self.layout)
         waves = [[n for n in names if not n.startswith(("peer", "orderer"))],
                  [n for n in names if n.startswith("peer")],
@@ -211,7 +236,8 @@ class Network:
             "gateways": gateways.status(self),
             "followers": gateways.follower_status(self),
             "cas": ca.status(self.layout, orgs),
-            "sites": [{"msp_id": o.msp_id, "home": str(self.layout.site(o))} for o in orgs],
+            "sites": [{"msp_id": o.msp_id, "home": str(self.layout.site(o)),
+                       "export": str(self.layout.export_dir(o))} for o in orgs],
         }
         result["healthy"] = (result["healthy"]
                              and all(c["healthy"] for c in result["cas"])

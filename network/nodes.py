@@ -181,7 +181,7 @@ def connection_profile(layout: Layout, consortium: Consortium, msp_id: str) -> d
                          "grpcOptions": {"ssl-target-name-override": p.id,
                                          "hostnameOverride": p.id}} for p in peers},
         "orderers": {o.id: {"url": f"grpcs://{o.endpoint}",
-                            "tlsCACerts": {"path": str(layout.tls_ca_cert(o.org))},
+                            "tlsCACerts": {"path": str(layout.exported_tls_ca(o.org))},
                             "grpcOptions": {"ssl-target-name-override": o.id}}
                      for o in consortium.orderers},
     }

@@ -168,8 +168,7 @@ def _live_members(group: int) -> list[int]:
 
 
 def recorded(layout: Layout) -> list[str]:
-    folder = layout.home / "pids"
-    return sorted(p.stem for p in folder.glob("*.pid")) if folder.is_dir() else []
+    return sorted(p.stem for p in layout.pid_files())
 
 
 def port_in_use(port: int, grace: float = 0.0) -> bool:

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from . import ca, channel, gateways, orgs
+from . import ca, channel, exports, gateways
 from .config import REPO_ROOT
 from .log import progress
 from .network import Network
@@ -57,7 +57,12 @@ def revoke_user(net: Network, msp_id: str, name: str) -> dict:
         progress(f"putting {msp_id}'s new CRL into the channel config, signed by its admin")
         envelope = channel.update_envelope(fabric, net.consortium, current, updated,
                                            net.layout.site(org) / "config-updates" / f"crl-{name}")
-        orgs.submit_config_update(net, envelope, [org])
+        net.site(org).submit(envelope)
+    # The org's MSP in its site and its export carry the CRL too, so the definition it
+    # exports from now on is the one the channel holds.
+    crls = ca.private_dir(net.layout.org_msp(org) / "crls")
+    (crls / "crl.pem").write_bytes(crl)
+    exports.export(net.layout, org)
     result = subprocess.run(
         [sys.executable, "-m", "gateway.api.manage", "revoke-key", "--name", name],
         cwd=REPO_ROOT, env={**os.environ, **gateways.env(net, org)}, capture_output=True,

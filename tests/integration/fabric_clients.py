@@ -215,7 +215,8 @@ class ProjectWriters:
                     return
                 self.conflicts.append(error.transaction_id)
             except Exception as error:  # recorded, so the test sees it
-                self.failures.append(repr(error))
+                # str() too: a Gateway error's str names each peer that refused and why.
+                self.failures.append(f"{error!r}: {error}")
                 return
         self.failures.append(f"{project_id}: MVCC conflicts {self.MVCC_RETRIES + 1} times")
 

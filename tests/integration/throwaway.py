@@ -26,8 +26,11 @@ class ToolNetwork:
         self.consortium = config.load(port_offset=self.port_offset)
         self.layout = config.Layout(self.home)
 
-    def tool(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        argv = [sys.executable, "-m", "network", "--home", str(self.home),
+    def tool(self, *args: str, check: bool = True, timeout: float = 600,
+             wrapper: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        """Run the network tool; ``wrapper`` is a command the tool runs under (it ends with
+        the argv it executes)."""
+        argv = [*wrapper, sys.executable, "-m", "network", "--home", str(self.home),
                 "--port-offset", str(self.port_offset), *args]
         result = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:

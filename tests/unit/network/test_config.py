@@ -9,7 +9,7 @@ import textwrap
 import pytest
 import yaml
 
-from network import ca, channel, chaincode, config, network, nodes, revocation
+from network import ca, channel, chaincode, config, exports, network, nodes, revocation
 from network.builder import ccaas
 
 
@@ -73,7 +73,7 @@ def test_missing_fields_name_the_place(tmp_path):
 
 
 def test_configtx_profile(consortium, layout):
-    doc = channel.configtx(layout, consortium)
+    doc = channel.configtx(consortium, [exports.describe(layout, o) for o in consortium.orgs])
     profile = doc["Profiles"][channel.PROFILE]
     assert profile["Capabilities"] == {"V3_0": True}
     orderer = profile["Orderer"]
@@ -88,6 +88,10 @@ def test_configtx_profile(consortium, layout):
     # The joiner is defined (for `configtxgen -printOrg`) but not in the genesis profile.
     assert "ShenzhenPartnerMSP" in [o["ID"] for o in doc["Organizations"]]
     lessor = doc["Organizations"][0]
+    # Everything another org reads of the lessor comes from the lessor's export.
+    assert lessor["MSPDir"] == str(layout.exported_msp(consortium.org("LessorMSP")))
+    assert orderer["EtcdRaft"]["Consenters"][1]["ServerTLSCert"] == str(
+        layout.exported_orderer_tls(consortium.org("GridMSP").orderers[0]))
     assert lessor["OrdererEndpoints"] == ["127.0.0.1:7050"]
     assert lessor["AnchorPeers"] == [{"Host": "127.0.0.1", "Port": 7051}]
     assert lessor["Policies"]["Endorsement"]["Rule"] == "OR('LessorMSP.peer')"
