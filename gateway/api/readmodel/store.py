@@ -4,10 +4,11 @@ Exactly once: ``record`` writes the rows of events delivered together (or, for a
 cannot be applied, its dead letter) and the chaincode's checkpoint (block number and
 transaction id of the last recorded event) in one database transaction. A crash before the
 commit leaves none of them, so the follower resumes from the old checkpoint and the events
-come again; after the commit all are there and the follower resumes after the last. Two safety nets stay behind that: an
-event of an earlier block than the checkpoint, or the checkpoint's own transaction, is skipped;
-and every row keeps the ledger position (block, transaction) that last changed it, so an event
-older than the row, or the same transaction again, changes nothing.
+come again; after the commit all are there and the follower resumes after the last. Two
+safety nets stay behind that: an event of an earlier block than the checkpoint, or the
+checkpoint's own transaction, is skipped; and every row keeps the ledger position (block,
+transaction) that last changed it, so an event older than the row, or the same transaction
+again, changes nothing.
 
 The follower process writes these tables and its heartbeat; the web app only reads them, so
 any number of web workers can share the database with one follower per org.
