@@ -62,6 +62,13 @@ class CloseableIterator:
                 return item
             self._pending = iter(self._convert(next(self._stream)))
 
+    def take_buffered(self) -> list:
+        """The items of the last response received that ``next`` has not returned yet (for
+        chaincode events: the rest of the block), handed over without waiting for the server."""
+        items = list(self._pending)
+        self._pending = iter(())
+        return items
+
     def close(self) -> None:
         self._stream.close()
 

@@ -343,14 +343,15 @@ def test_restart_resumes_from_the_checkpoint(writers, reader, consortium, databa
 
     # The follower again, in this process so that what the peer streams can be watched.
     delivered = []
-    apply = follower.apply
+    apply_block = follower.apply_block
 
-    def recording_apply(read_model, chaincode, event, *args, **kwargs):
-        outcome = apply(read_model, chaincode, event, *args, **kwargs)
-        delivered.append((chaincode, event.event_name, event.block_number, outcome))
-        return outcome
+    def recording_apply_block(read_model, chaincode, events, *args, **kwargs):
+        outcomes = apply_block(read_model, chaincode, events, *args, **kwargs)
+        delivered.extend((chaincode, e.event_name, e.block_number, outcome)
+                         for e, outcome in zip(events, outcomes))
+        return outcomes
 
-    monkeypatch.setattr(follower, "apply", recording_apply)
+    monkeypatch.setattr(follower, "apply_block", recording_apply_block)
     stop = threading.Event()
     config = Config(fabric=fabric_settings(consortium, "LessorMSP"), database_url=database_url)
     restarted = threading.Thread(target=follower.run, args=(config, stop))

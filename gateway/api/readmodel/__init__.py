@@ -10,8 +10,9 @@ chaincode events of its org's peer:
 * ``follower``: the process that follows the event streams (``python -m
   gateway.api.readmodel.follower``).
 
-Each event is recorded in ONE database transaction together with the checkpoint, so a crash or
-restart neither loses nor repeats an event; one that cannot be applied is kept as a dead letter.
+The events of a block are recorded in ONE database transaction together with the checkpoint,
+so a crash or restart neither loses nor repeats an event; one that cannot be applied is kept
+as a dead letter.
 The web app only reads (``ReadModel``); it never imports the follower.
 """
 

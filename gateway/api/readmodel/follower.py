@@ -9,9 +9,11 @@ org next to its gunicorn, so the web app starts no threads and may run several w
 One thread per chaincode follows its events: it resumes from the database checkpoint (block 0
 when there is none), applies each event as it arrives, and when the stream breaks (peer
 restart, network, database busy) opens it again from the checkpoint after a randomised
-exponential backoff. An event that cannot be applied (see ``projections``) becomes a dead
-letter in the same transaction that moves the checkpoint past it, so one odd write can never
-hold the read model back, nor the later events of its own block.
+exponential backoff. The events the peer delivers together (one block's) are recorded in one
+database transaction, which moves the checkpoint past the last of them. An event that cannot
+be applied (see ``projections``) becomes a dead letter in the same transaction that moves the
+checkpoint past it, so one odd write can never hold the read model back, nor the later events
+of its own block.
 
 Every few seconds the main thread asks the peer for the channel height and, for each chaincode
 whose stream is open and keeping up, writes a heartbeat; the web app shows ``listening`` from
@@ -36,13 +38,14 @@ from ..config import Config
 from ..errors import ApiError
 from ..ledger import Ledger, connect_to_fabric, is_transient
 from . import projections
-from .store import CHAINCODES, Checkpoint, ReadModel, printable
+from .store import CHAINCODES, Checkpoint, Outcome, ReadModel, printable
 
 log = logging.getLogger(__name__)
 
 APPLIED, REPEATED, DEAD_LETTER = "applied", "repeated", "dead letter"
 
-# open_events(chaincode, checkpoint or None) -> closeable iterator of chaincode events
+# open_events(chaincode, checkpoint or None) -> closeable iterator of chaincode events whose
+# take_buffered() hands over, without waiting, the events received with the last one returned
 OpenEvents = Callable[[str, "Checkpoint | None"], object]
 
 
@@ -101,21 +104,63 @@ def apply(read_model: ReadModel, chaincode: str, event,
     letter is said through ``warnings``.
     Raises only for failures of the database itself (locked, gone) or of ``private_lease``
     (the peer), which a retry may cure."""
+    [result] = apply_block(read_model, chaincode, [event], private_lease, warnings)
+    return result
+
+
+def apply_block(read_model: ReadModel, chaincode: str, events: list,
+                private_lease: projections.PrivateLease | None = None,
+                warnings: DeadLetterWarnings = WARNINGS) -> list[str]:
+    """Record events the peer delivered together (a block's), in ledger order, as ``apply``
+    does each, in ONE database transaction with the checkpoint written once, after the last:
+    a failure leaves the checkpoint before them and none of their rows, so the stream opened
+    again from it brings them all again. Returns each one's APPLIED, DEAD_LETTER or REPEATED.
+
+    Every event is projected (and ``private_lease`` asked) before the transaction opens. When
+    the database refuses one event's rows, the events are recorded again one per transaction,
+    so that one becomes a dead letter and the others are applied."""
+    outcomes = []
+    for event in events:
+        try:
+            outcomes.append(Outcome(event, projections.changes_of(chaincode, event,
+                                                                  private_lease)))
+        except projections.Unprojectable as err:
+            outcomes.append(Outcome(event, [], str(err)))
+    return _record(read_model, chaincode, outcomes, warnings)
+
+
+def _record(read_model: ReadModel, chaincode: str, outcomes: list[Outcome],
+            warnings: DeadLetterWarnings) -> list[str]:
     try:
-        changes = projections.changes_of(chaincode, event, private_lease)
-        return APPLIED if read_model.record(chaincode, event, changes) else REPEATED
-    except projections.Unprojectable as err:
-        reason = str(err)
-    except UnicodeError as err:  # the driver cannot encode a value (SQLite: a surrogate)
-        reason = f"the database refused the rows: {type(err).__name__}: {err}"
-    except sa.exc.StatementError as err:
-        if not _refuses_the_event(err):
+        recorded = read_model.record(chaincode, outcomes)
+    except (UnicodeError, sa.exc.StatementError) as err:
+        # UnicodeError: the driver cannot encode a value (SQLite: a surrogate).
+        if isinstance(err, sa.exc.StatementError) and not _refuses_the_event(err):
             raise
-        reason = f"the database refused the rows: {type(err.orig).__name__}: {err.orig}"
-    if not read_model.record_dead_letter(chaincode, event, reason):
-        return REPEATED
-    warnings.dead_letter(chaincode, event, reason)
-    return DEAD_LETTER
+        if len(outcomes) > 1:
+            # Whose rows were refused? Each event again, in a transaction of its own.
+            return [result for outcome in outcomes
+                    for result in _record(read_model, chaincode, [outcome], warnings)]
+        outcomes = [Outcome(outcomes[0].event, [], _refusal(err))]
+        recorded = read_model.record(chaincode, outcomes)
+    results = []
+    for outcome, new in zip(outcomes, recorded):
+        if not new:
+            results.append(REPEATED)
+        elif outcome.dead_letter is None:
+            results.append(APPLIED)
+        else:
+            warnings.dead_letter(chaincode, outcome.event, outcome.dead_letter)
+            results.append(DEAD_LETTER)
+    return results
+
+
+def _refusal(err: Exception) -> str:
+    """The dead letter's reason for rows the database refused (SQLite: text it cannot encode,
+    a UnicodeError; a constraint; a value out of the column's range)."""
+    if isinstance(err, sa.exc.StatementError) and err.orig is not None:
+        err = err.orig
+    return f"the database refused the rows: {type(err).__name__}: {err}"
 
 
 def _refuses_the_event(err: sa.exc.StatementError) -> bool:
@@ -214,13 +259,14 @@ class Follower:
             while True:
                 self._waiting = True
                 try:
-                    event = next(stream)
+                    # The first event, then the rest of its block, which the peer sent with it.
+                    delivered = [next(stream), *events.take_buffered()]
                 except StopIteration:
                     return
                 finally:
                     self._waiting = False
-                apply(self._read_model, self.chaincode, event, self._private_lease,
-                      self._warnings)
+                apply_block(self._read_model, self.chaincode, delivered, self._private_lease,
+                            self._warnings)
                 self._recorded_at = time.monotonic()
                 self._backoff = self._first_backoff
         finally:

@@ -1,13 +1,14 @@
 """Read-model tables, the transactions that record an event in them, and the paged queries.
 
-Exactly once: ``record`` writes an event's rows and the chaincode's checkpoint (block number
-and transaction id of the last recorded event) in one database transaction; so does
-``record_dead_letter`` for an event that cannot be applied. A crash before the commit leaves
-neither, so the follower resumes from the old checkpoint and the event comes again; after the
-commit both are there and the follower resumes after it. Two safety nets stay behind that: an
-event of an earlier block than the checkpoint, or the checkpoint's own transaction, is skipped;
-and every row keeps the ledger position (block, transaction) that last changed it, so an event
-older than the row, or the same transaction again, changes nothing.
+Exactly once: ``record`` writes the rows of events delivered together (or, for an event that
+cannot be applied, its dead letter) and the chaincode's checkpoint (block number and
+transaction id of the last recorded event) in one database transaction. A crash before the
+commit leaves none of them, so the follower resumes from the old checkpoint and the events
+come again; after the commit all are there and the follower resumes after the last. Two
+safety nets stay behind that: an event of an earlier block than the checkpoint, or the
+checkpoint's own transaction, is skipped; and every row keeps the ledger position (block,
+transaction) that last changed it, so an event older than the row, or the same transaction
+again, changes nothing.
 
 The follower process writes these tables and its heartbeat; the web app only reads them, so
 any number of web workers can share the database with one follower per org.
@@ -173,6 +174,16 @@ class Change:
     creates: bool = True
 
 
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What recording ``event`` writes: its ``changes``, or with ``dead_letter`` (the reason it
+    cannot be applied) the event itself as a dead letter."""
+
+    event: object
+    changes: list[Change]
+    dead_letter: str | None = None
+
+
 def key_column(table: sa.Table) -> sa.Column:
     return next(iter(table.primary_key.columns))
 
@@ -221,7 +232,7 @@ class ReadModel:
 
     def __init__(self, engine: sa.Engine, *, dead_letters_kept: int = DEFAULT_DEAD_LETTERS_KEPT):
         """``dead_letters_kept``: how many of the newest dead letters (of every chaincode)
-        ``record_dead_letter`` keeps; it deletes older ones as it writes a new one."""
+        ``record`` keeps; it deletes older ones as it writes a new one."""
         if dead_letters_kept < 1:
             raise ValueError(f"dead_letters_kept must be at least 1, not {dead_letters_kept}")
         self._engine = engine
@@ -244,46 +255,45 @@ class ReadModel:
                     table.create(conn)
         return outdated
 
-    def record(self, chaincode: str, event, changes: list[Change]) -> bool:
-        """Write ``changes`` and advance the checkpoint to ``event``, atomically. False when
-        the event was recorded before (nothing changes)."""
+    def record(self, chaincode: str, outcomes: list[Outcome]) -> list[bool]:
+        """Record events delivered together, in ledger order, in ONE transaction: each one's
+        rows, or its dead letter (counted), then the checkpoint once, after the last; dead
+        letters beyond the newest ``dead_letters_kept`` are deleted. Per event, False when it
+        was recorded before (at or before the checkpoint, or repeated within ``outcomes``):
+        it changes nothing. A failure raises and leaves nothing of any of them."""
+        recorded = []
         with self._engine.begin() as conn:
             current = self._checkpoint_for_update(conn, chaincode)
-            if current is not None and not is_newer(event, *current):
-                return False
-            for change in changes:
-                _write(conn, change, event)
-            _write_checkpoint(conn, chaincode, event, exists=current is not None)
-        return True
-
-    def record_dead_letter(self, chaincode: str, event, error: str) -> bool:
-        """Keep ``event`` as a dead letter, count it, and advance the checkpoint past it, and
-        delete the dead letters beyond the newest ``dead_letters_kept``, atomically. False
-        when the event was recorded before."""
-        with self._engine.begin() as conn:
-            current = self._checkpoint_for_update(conn, chaincode)
-            if current is not None and not is_newer(event, *current):
-                return False
-            conn.execute(dead_letters.insert().values(
-                chaincode=chaincode, block_number=event.block_number,
-                transaction_id=event.transaction_id,
-                event_name=printable(event.event_name, 200), payload=bytes(event.payload),
-                error=printable(error, MAX_ERROR_CHARS), recorded_at=_now()))
-            _write_checkpoint(conn, chaincode, event, exists=current is not None,
-                              dead_letter=True)
-            newest_deleted = conn.execute(
-                sa.select(dead_letters.c.id).order_by(dead_letters.c.id.desc())
-                .offset(self._dead_letters_kept).limit(1)).scalar()
-            if newest_deleted is not None:
-                conn.execute(dead_letters.delete().where(dead_letters.c.id <= newest_deleted))
-        return True
+            position = current
+            kept = 0
+            for outcome in outcomes:
+                event = outcome.event
+                if position is not None and not is_newer(event, *position):
+                    recorded.append(False)
+                    continue
+                if outcome.dead_letter is None:
+                    for change in outcome.changes:
+                        _write(conn, change, event)
+                else:
+                    conn.execute(_INSERT[dead_letters],
+                                 _dead_letter_row(chaincode, event, outcome.dead_letter))
+                    kept += 1
+                position = (event.block_number, event.transaction_id)
+                recorded.append(True)
+            if position is not current:
+                _write_checkpoint(conn, chaincode, position, exists=current is not None,
+                                  kept=kept)
+            if kept:
+                newest_deleted = conn.execute(
+                    sa.select(dead_letters.c.id).order_by(dead_letters.c.id.desc())
+                    .offset(self._dead_letters_kept).limit(1)).scalar()
+                if newest_deleted is not None:
+                    conn.execute(dead_letters.delete().where(dead_letters.c.id <= newest_deleted))
+        return recorded
 
     @staticmethod
     def _checkpoint_for_update(conn: sa.Connection, chaincode: str):
-        return conn.execute(
-            sa.select(checkpoints.c.block_number, checkpoints.c.transaction_id)
-            .where(checkpoints.c.chaincode == chaincode)
-            .with_for_update()).first()
+        return conn.execute(_CHECKPOINT_FOR_UPDATE, {"cc": chaincode}).first()
 
     def beat(self, chaincode: str, *, channel_height: int, every_s: float, pid: int) -> None:
         """The follower of ``chaincode`` is keeping up with a peer at ``channel_height``."""
@@ -434,28 +444,56 @@ def _equal(table: sa.Table, **filters) -> list:
     return [table.c[name] == value for name, value in filters.items() if value is not None]
 
 
+# Statements built once: building one costs more CPU than SQLite takes to run it.
+_CHECKPOINT_FOR_UPDATE = (sa.select(checkpoints.c.block_number, checkpoints.c.transaction_id)
+                          .where(checkpoints.c.chaincode == sa.bindparam("cc"))
+                          .with_for_update())
+_UPDATE_CHECKPOINT = checkpoints.update().where(checkpoints.c.chaincode == sa.bindparam("cc"))
+_INSERT = {table: table.insert() for table in (*SOURCE, checkpoints, dead_letters)}
+
+
+def _row_position(table: sa.Table) -> sa.Select:
+    return sa.select(table.c.block_number, table.c.transaction_id) \
+        .where(key_column(table) == sa.bindparam("row_key"))
+
+
+def _update_row(table: sa.Table) -> sa.Update:
+    return table.update().where(key_column(table) == sa.bindparam("row_key"))
+
+
+_ROW_POSITION = {table: _row_position(table) for table in SOURCE}
+_UPDATE_ROW = {table: _update_row(table) for table in SOURCE}
+
+
 def _write(conn: sa.Connection, change: Change, event) -> None:
     table = change.table
-    key = key_column(table)
     position = {"block_number": event.block_number, "transaction_id": event.transaction_id}
-    row = conn.execute(sa.select(table.c.block_number, table.c.transaction_id)
-                       .where(key == change.key)).first()
+    row = conn.execute(_ROW_POSITION[table], {"row_key": change.key}).first()
     if row is None:
         if change.creates:
-            conn.execute(table.insert().values({key.name: change.key, **change.values,
-                                                **position}))
+            conn.execute(_INSERT[table], {key_column(table).name: change.key, **change.values,
+                                          **position})
     elif is_newer(event, *row):
-        conn.execute(table.update().where(key == change.key)
-                     .values({**change.values, **position}))
+        conn.execute(_UPDATE_ROW[table], {"row_key": change.key, **change.values, **position})
 
 
-def _write_checkpoint(conn: sa.Connection, chaincode: str, event, *, exists: bool,
-                      dead_letter: bool = False) -> None:
-    position = {"block_number": event.block_number, "transaction_id": event.transaction_id}
+def _dead_letter_row(chaincode: str, event, error: str) -> dict:
+    return {"chaincode": chaincode, "block_number": event.block_number,
+            "transaction_id": event.transaction_id,
+            "event_name": printable(event.event_name, 200), "payload": bytes(event.payload),
+            "error": printable(error, MAX_ERROR_CHARS), "recorded_at": _now()}
+
+
+def _write_checkpoint(conn: sa.Connection, chaincode: str, position: tuple[int, str], *,
+                      exists: bool, kept: int) -> None:
+    """The checkpoint at ``position``, ``kept`` more dead letters counted."""
+    block_number, transaction_id = position
     if exists:
-        counted = {"dead_letters": checkpoints.c.dead_letters + 1} if dead_letter else {}
-        conn.execute(checkpoints.update().where(checkpoints.c.chaincode == chaincode)
-                     .values(**position, **counted))
+        update = _UPDATE_CHECKPOINT.values(dead_letters=checkpoints.c.dead_letters + kept) \
+            if kept else _UPDATE_CHECKPOINT
+        conn.execute(update, {"cc": chaincode, "block_number": block_number,
+                              "transaction_id": transaction_id})
     else:
-        conn.execute(checkpoints.insert().values(chaincode=chaincode, **position,
-                                                 dead_letters=int(dead_letter)))
+        conn.execute(_INSERT[checkpoints], {"chaincode": chaincode, "block_number": block_number,
+                                            "transaction_id": transaction_id,
+                                            "dead_letters": kept})

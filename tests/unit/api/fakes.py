@@ -274,17 +274,20 @@ class _IdentityView(FakeNetwork):
 
 class FakeEventStream:
     """A chaincode event stream: yields what ``push`` gives it, raises what ``break_with``
-    gives it, and ends with CANCELLED once closed (as a cancelled gRPC stream does)."""
+    gives it, and ends with CANCELLED once closed (as a cancelled gRPC stream does). Like the
+    peer's, it delivers the events of one block together: ``take_buffered`` hands over the
+    rest of the block of the event ``next`` returned last."""
 
     _CLOSED = object()
 
     def __init__(self):
         self._queue = queue.Queue()
+        self._pending = []
         self.closed = threading.Event()
 
     def push(self, *events):
-        for event in events:
-            self._queue.put(event)
+        for _, block in itertools.groupby(events, key=lambda e: e.block_number):
+            self._queue.put(list(block))
 
     def break_with(self, error: Exception):
         self._queue.put(error)
@@ -293,12 +296,18 @@ class FakeEventStream:
         return self
 
     def __next__(self):
-        item = self._queue.get(timeout=10)
-        if item is self._CLOSED:
-            raise errors.GatewayError(grpc.StatusCode.CANCELLED, "stream cancelled")
-        if isinstance(item, Exception):
-            raise item
-        return item
+        if not self._pending:
+            item = self._queue.get(timeout=10)
+            if item is self._CLOSED:
+                raise errors.GatewayError(grpc.StatusCode.CANCELLED, "stream cancelled")
+            if isinstance(item, Exception):
+                raise item
+            self._pending = item
+        return self._pending.pop(0)
+
+    def take_buffered(self):
+        taken, self._pending = self._pending, []
+        return taken
 
     def close(self):
         self.closed.set()

@@ -82,7 +82,7 @@ def test_reset_read_model_only_while_no_follower_listens(tmp_path):
     read_model = ReadModel(make_engine(url))
     for event in events("lease"):
         apply(read_model, "lease", event)
-    read_model.record_dead_letter("emission", events("emission")[0], "kept for the test")
+    read_model.record("emission", [store.Outcome(events("emission")[0], [], "kept for the test")])
     read_model.beat("lease", channel_height=20, every_s=60, pid=1)
     refused = run(url, "reset-read-model")
     assert refused.exit_code != 0 and "listening (lease)" in refused.output

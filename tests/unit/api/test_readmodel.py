@@ -12,7 +12,7 @@ from gateway.api import db
 from gateway.api.config import Config
 from gateway.api.errors import ApiError
 from gateway.api.readmodel import Checkpoint, ReadModel, projections, store
-from gateway.api.readmodel.follower import APPLIED, DEAD_LETTER, REPEATED, apply
+from gateway.api.readmodel.follower import APPLIED, DEAD_LETTER, REPEATED, apply, apply_block
 
 from . import golden
 from .golden import event
@@ -302,6 +302,54 @@ def test_a_database_failure_is_raised_and_leaves_neither_row_nor_checkpoint(
     assert [r["project_id"] for r in rows(engine, store.projects)] == ["p-0", "p-1"]
 
 
+# --- the events of one block, recorded together --------------------------------------------
+
+def block_of_projects(block, *project_ids):
+    return [event(block, "ProjectRegistered", project(p)) for p in project_ids]
+
+
+def test_a_block_is_recorded_in_one_transaction_with_one_checkpoint(read_model, engine):
+    block = block_of_projects(4, "p-1", "p-2", "p-3")
+    commits = []
+    sa.event.listen(engine, "commit", commits.append)
+    assert apply_block(read_model, "lease", block) == [APPLIED] * 3
+    assert len(commits) == 1
+    assert [r["project_id"] for r in rows(engine, store.projects)] == ["p-1", "p-2", "p-3"]
+    assert [(r["block_number"], r["transaction_id"]) for r in rows(engine, store.projects)] \
+        == [(4, e.transaction_id) for e in block]
+    assert read_model.checkpoint("lease") == Checkpoint(4, block[-1].transaction_id)
+
+
+def test_a_failure_mid_block_leaves_the_checkpoint_before_it_and_none_of_its_rows(
+        read_model, engine, monkeypatch):
+    apply(read_model, "lease", event(3, "ProjectRegistered", project("p-0")))
+    before = read_model.checkpoint("lease")
+    block = block_of_projects(4, "p-1", "p-2", "p-3")
+    write = store._write
+    written = []
+
+    def crash_on_the_second(conn, change, e):
+        written.append(change.key)
+        if len(written) == 2:
+            raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+        write(conn, change, e)
+
+    monkeypatch.setattr(store, "_write", crash_on_the_second)
+    # Not the events' fault: no dead letter, the follower reopens from the checkpoint.
+    with pytest.raises(sa.exc.OperationalError):
+        apply_block(read_model, "lease", block)
+    assert written == ["p-1", "p-2"]
+    assert [r["project_id"] for r in rows(engine, store.projects)] == ["p-0"]
+    assert read_model.checkpoint("lease") == before
+    assert rows(engine, store.dead_letters) == []
+    monkeypatch.undo()
+    # The replay from that checkpoint brings the whole block again: each event once.
+    assert apply_block(read_model, "lease", block) == [APPLIED] * 3
+    assert [r["project_id"] for r in rows(engine, store.projects)] == ["p-0", "p-1", "p-2", "p-3"]
+    assert apply_block(read_model, "lease", block[-1:]) == [REPEATED]
+    assert read_model.checkpoint("lease") == Checkpoint(4, block[-1].transaction_id)
+
+
 # --- events that cannot be applied ----------------------------------------------------------
 
 def _raw(record: dict) -> bytes:
@@ -401,11 +449,52 @@ def test_values_the_database_refuses_are_dead_letters_too(read_model, engine, mo
     assert rows(engine, store.projects) == []
 
 
+def test_a_dead_letter_inside_a_block_holds_back_nothing_after_it(read_model, engine):
+    poison = event(5, "ProjectRegistered", POISON["lone surrogate"][0])
+    block = [event(5, "ProjectRegistered", project("p-1")), poison,
+             event(5, "ProjectRegistered", project("p-2"))]
+    assert apply_block(read_model, "lease", block) == [APPLIED, DEAD_LETTER, APPLIED]
+    assert [r["project_id"] for r in rows(engine, store.projects)] == ["p-1", "p-2"]
+    assert [d["transaction_id"] for d in rows(engine, store.dead_letters)] == [
+        poison.transaction_id]
+    assert read_model.checkpoint("lease") == Checkpoint(5, block[-1].transaction_id)
+    assert read_model.status(None)["chaincodes"][1]["dead_letter_count"] == 1
+
+
+def test_rows_the_database_refuses_inside_a_block_are_that_events_dead_letter(
+        read_model, engine, monkeypatch):
+    """The refusal undoes the block's transaction; the events are then recorded one per
+    transaction, so only the refused one becomes a dead letter."""
+    changes_of = projections.changes_of
+    refused = store.Change(store.projects, "p-n", {"name": None})
+    monkeypatch.setattr(projections, "changes_of", lambda chaincode, e, private_lease:
+                        [refused] if e.event_name == "refused" else changes_of(chaincode, e))
+    block = [event(5, "ProjectRegistered", project("p-1")), event(5, "refused", b"{}"),
+             event(5, "ProjectRegistered", project("p-2"))]
+    assert apply_block(read_model, "lease", block) == [APPLIED, DEAD_LETTER, APPLIED]
+    assert [r["project_id"] for r in rows(engine, store.projects)] == ["p-1", "p-2"]
+    [dead] = rows(engine, store.dead_letters)
+    assert dead["transaction_id"] == block[1].transaction_id and "IntegrityError" in dead["error"]
+    assert read_model.checkpoint("lease") == Checkpoint(5, block[-1].transaction_id)
+
+
+def test_a_failed_ledger_read_inside_a_block_records_nothing_of_it(read_model, engine):
+    def unreachable(lease_id):
+        raise ApiError(503, "PEER_UNAVAILABLE", "peer unavailable", retryable=True)
+
+    block = [event(6, "ProjectRegistered", project("p-1")),
+             event(6, "LeaseCreated", lease("l-1"))]
+    with pytest.raises(ApiError):
+        apply_block(read_model, "lease", block, unreachable)
+    assert rows(engine, store.projects) == [] and read_model.checkpoint("lease") is None
+
+
 def test_a_poison_event_name_is_kept_escaped(read_model, engine):
     odd = event(3, "ProjectRegistered\ud800", b"{}")
     # An unknown name changes no table: it is applied (checkpoint only), never a failure.
     assert apply(read_model, "lease", odd) == APPLIED
-    assert read_model.record_dead_letter("lease", event(4, "x\ud800\x00", b"\xff"), "\ud800")
+    poison = store.Outcome(event(4, "x\ud800\x00", b"\xff"), [], "\ud800")
+    assert read_model.record("lease", [poison]) == [True]
     [dead] = rows(engine, store.dead_letters)
     assert (dead["event_name"], dead["error"], dead["payload"]) == (
         "x\\ud800\\x00", "\\ud800", b"\xff")

@@ -103,11 +103,11 @@ def test_a_database_failure_is_retried_not_skipped(read_model, source, follow, e
     record = ReadModel.record
     failures = []
 
-    def locked_once(self, chaincode, e, changes):
+    def locked_once(self, chaincode, outcomes):
         if not failures:
-            failures.append(e)
+            failures.append(outcomes[0].event)
             raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
-        return record(self, chaincode, e, changes)
+        return record(self, chaincode, outcomes)
 
     monkeypatch.setattr(ReadModel, "record", locked_once)
     follow()
@@ -217,6 +217,34 @@ def test_the_follower_retries_a_409_from_getlease_with_its_backoff(read_model, s
     assert [r["lease_id"] for r in rows(engine, store.leases)] == ["LS1"]
     assert rows(engine, store.dead_letters) == []
     assert read_model.status(None)["chaincodes"][1]["reconnects"] == 1
+
+
+def test_a_block_the_peer_fails_on_midway_comes_again_whole_and_is_recorded_once(
+        read_model, source, engine):
+    """GetLease is asked for every lease event of a block before the block's transaction opens;
+    a transient failure on the second records nothing of the block, not even its first event."""
+    first = event(9, "LeaseCreated", {**golden.payload("lease", "lease created (draft)"),
+                                      "lease_id": "LS1"})
+    second = event(9, "LeaseCreated", {**golden.payload("lease", "lease created (draft)"),
+                                       "lease_id": "LS2"})
+    follower = Follower(read_model, source, "lease", first_backoff_s=0.01,
+                        private_lease=lease_reads({"private": private_view("LS1")},
+                                                  TRANSIENT["peer unavailable (503)"],
+                                                  {"private": private_view("LS1")},
+                                                  {"private": private_view("LS2")}))
+    try:
+        follower.start()
+        source.stream("lease", 1).push(first, second)
+        again = source.stream("lease", 2)
+        assert source.requests == [("lease", None), ("lease", None)]
+        assert rows(engine, store.leases) == []
+        again.push(first, second)
+        eventually(at_block(read_model, "lease", 9))
+    finally:
+        follower.stop()
+    assert [(r["lease_id"], r["transaction_id"]) for r in rows(engine, store.leases)] == [
+        ("LS1", first.transaction_id), ("LS2", second.transaction_id)]
+    assert read_model.checkpoint("lease") == Checkpoint(9, second.transaction_id)
 
 
 # --- dead letters in the log -----------------------------------------------------------------

@@ -41,6 +41,17 @@ def test_chaincode_events_flattened_in_order(network, fake_peer):
     assert request.start_position.specified.number == 3 and not request.after_transaction_id
 
 
+def test_the_rest_of_a_block_is_taken_without_waiting(network, fake_peer):
+    fake_peer.chaincode_events = [chaincode_events_response(3, "a", "b", "c"),
+                                  chaincode_events_response(5, "d")]
+    with network.get_chaincode_events("lease", start_block=3) as events:
+        first = next(events)
+        rest = events.take_buffered()
+        assert events.take_buffered() == []  # the next block is not received yet: not waited for
+        later = next(events)
+    assert [e.transaction_id for e in (first, *rest, later)] == ["a", "b", "c", "d"]
+
+
 def test_chaincode_events_default_to_next_commit(network, fake_peer):
     fake_peer.chaincode_events = [chaincode_events_response(1, "a")]
     open_and_close(network.get_chaincode_events("lease"))
