@@ -75,7 +75,11 @@ def _error_pages() -> str:
     error found before the request line is parsed (it answers 500 instead)."""
     # Imported here: the gateway package brings Flask and gRPC, which only rendering needs.
     from gateway.api.errors import error_body
+    from gateway.api.headers import OWN_ERROR_HEADERS
 
+    # "always": nginx adds headers to error statuses only when told to.
+    headers = "".join(f'\n            add_header {name} "{value}" always;'
+                      for name, value in OWN_ERROR_HEADERS.items())
     pages = []
     for own, (status, message) in OWN_ERRORS.items():
         body = json.dumps(error_body(status, message), separators=(",", ":"))
@@ -83,7 +87,7 @@ def _error_pages() -> str:
         error_page {own} ={status} {ERROR_PREFIX}{own};
         location = {ERROR_PREFIX}{own} {{
             internal;
-            default_type application/json;
+            default_type application/json;{headers}
             return {status} '{body}';
         }}""")
     return "\n".join(pages)

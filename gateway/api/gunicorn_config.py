@@ -27,6 +27,7 @@ from gunicorn import util
 
 from gateway.api.config import METRICS_DIR_VARIABLE, Serving
 from gateway.api.errors import error_body
+from gateway.api.headers import OWN_ERROR_HEADERS
 
 _serving = Serving.from_env()
 _metrics_dir = os.environ.get(METRICS_DIR_VARIABLE)
@@ -70,7 +71,8 @@ def _write_json_error(sock, status_int, reason, mesg):
     """gunicorn's own answers to requests it cannot parse, in the gateway's error shape
     instead of HTML (gunicorn has no setting for it; it calls ``util.write_error``)."""
     body = json.dumps(error_body(status_int, mesg or reason)).encode()
-    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+    extra = "".join(f"{name}: {value}\r\n" for name, value in OWN_ERROR_HEADERS.items())
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n{extra}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     util.write_nonblock(sock, head.encode("latin-1") + body)
 

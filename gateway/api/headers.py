@@ -26,6 +26,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+# What nginx and gunicorn send with the errors they answer themselves (network/proxy.py,
+# gateway/api/gunicorn_config.py): the request never reached the app, so no route decides.
+OWN_ERROR_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": API_CONTENT_SECURITY_POLICY,
+                     "Cache-Control": "no-store"}
 DOCS_ENDPOINT = "api-docs.openapi_swagger_ui"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 

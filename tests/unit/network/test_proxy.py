@@ -16,6 +16,7 @@ import pytest
 
 from gateway.api.auth import CredentialStore
 from gateway.api.db import make_engine
+from gateway.api.headers import API_CONTENT_SECURITY_POLICY
 from network import config, gateways, processes, proxy
 
 DOMAIN = "lessor.test.local"
@@ -60,6 +61,12 @@ def status_of(port: int, path: str) -> int | None:
 
 def exchange(port: int, request: bytes) -> tuple[int, dict]:
     """Send raw bytes; the answer's status and JSON body."""
+    status, _, body = exchange_with_headers(port, request)
+    return status, body
+
+
+def exchange_with_headers(port: int, request: bytes) -> tuple[int, dict, dict]:
+    """Send raw bytes; the answer's status, headers (names in lower case) and JSON body."""
     with socket.create_connection((config.HOST, port), timeout=10) as s:
         s.sendall(request)
         answer = b""
@@ -71,12 +78,13 @@ def exchange(port: int, request: bytes) -> tuple[int, dict]:
             assert answer
     head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    headers = {name.lower(): value
+               for name, value in (line.split(": ", 1) for line in lines[1:])}
     assert headers["content-type"] == "application/json", answer[:300]
     if headers.get("transfer-encoding") == "chunked":
         size, _, rest = body.partition(b"\r\n")
         body = rest[:int(size, 16)]
-    return int(lines[0].split()[1]), json.loads(body)
+    return int(lines[0].split()[1]), headers, json.loads(body)
 
 
 def request(line: str, *headers: str, body: bytes = b"") -> bytes:
@@ -148,6 +156,20 @@ def test_what_gunicorn_refuses_is_in_the_error_shape(stack):
     # nginx passes a control character in a header value; gunicorn refuses it itself.
     raw = request("GET /health HTTP/1.1", "X-Odd: a\x01b")
     assert_error(exchange(stack[2], raw), 400, "BAD_REQUEST")
+
+
+@pytest.mark.parametrize("raw", [
+    request("GET /" + "a" * 9000 + " HTTP/1.1"),                # nginx: 414
+    request("GET /health HTTP/1.1", "X-Big: " + "b" * 9000),    # nginx: 431
+    request("GET /health HTTP/1.1", "X-Odd: a\x01b"),           # gunicorn: 400
+], ids=["nginx-414", "nginx-431", "gunicorn-400"])
+def test_errors_answered_before_the_app_carry_its_security_headers(stack, raw):
+    _, headers, _ = exchange_with_headers(stack[2], raw)
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["content-security-policy"] == API_CONTENT_SECURITY_POLICY
+    assert headers["cache-control"] == "no-store"
 
 
 def test_a_forged_scheme_header_is_overridden_not_refused(stack):
