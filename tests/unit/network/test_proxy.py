@@ -17,6 +17,7 @@ import pytest
 from gateway.api.auth import CredentialStore
 from gateway.api.db import make_engine
 from network import config, gateways, processes, proxy
+from tests.database import upgraded
 
 DOMAIN = "lessor.test.local"
 
@@ -36,7 +37,7 @@ def stack(tmp_path_factory):
     folder.mkdir(mode=0o700)
     port = free_port()
     env = {**gateways.serving_env(folder),
-           "CARBONLEASE_DATABASE_URL": f"sqlite:///{folder / 'gateway.db'}",
+           "CARBONLEASE_DATABASE_URL": upgraded(f"sqlite:///{folder / 'gateway.db'}"),
            "PYTHONPATH": str(config.REPO_ROOT)}
     processes.ensure(layout, "gateway", gateways.GUNICORN, env, {}, cwd=config.REPO_ROOT)
     proxy.ensure(layout, DOMAIN, folder, port, gateways.serving().concurrency)
