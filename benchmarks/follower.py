@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gateway.api import db
+from gateway.api import db, schema
 from gateway.api.readmodel import ReadModel
 from gateway.api.readmodel.follower import DeadLetterWarnings, apply, apply_block
 from gateway.fabricgw.events import ChaincodeEvent
@@ -73,6 +73,7 @@ def measure(way, blocks, profile: int = 0) -> float:
     """CPU ms per event of recording ``blocks`` the ``way`` given, into a new database."""
     with tempfile.TemporaryDirectory() as folder:
         engine = db.make_engine(f"sqlite:///{folder}/gateway.db")
+        schema.upgrade(engine)
         read_model = ReadModel(engine)
         warnings = DeadLetterWarnings()
         profiler = cProfile.Profile() if profile else None

@@ -5,8 +5,9 @@
 Each gateway signs as its org's client identity, talks to its org's anchor peer, and keeps its
 database (API credentials, idempotency records, the read model) in its private folder of the run
 folder (0700). The follower feeds the read model in that database from the peer's chaincode
-events. A development credential (role admin) is created once per gateway and written to a
-file only its owner can read.
+events. Before either starts, the database is brought to this version's schema by one step
+(``manage upgrade-schema``, with the org's follower stopped). A development credential (role
+admin) is created once per gateway and written to a file only its owner can read.
 """
 
 from __future__ import annotations
@@ -118,17 +119,32 @@ def healthy(org: Org) -> bool:
         return False
 
 
+def _follower_command(net: "Network", org: Org) -> tuple[list[str], dict[str, str]]:
+    return ([sys.executable, "-m", "gateway.api.readmodel.follower"],
+            follower_env(net, org))
+
+
+def _manage(net: "Network", org: Org, *command: str) -> str:
+    """The output of ``python -m gateway.api.manage COMMAND`` on the gateway's database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.api.manage", *command],
+        cwd=REPO_ROOT, env={**os.environ, **env(net, org)}, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise processes.ProcessError(f"{command[0]} on the database of {name(org)} failed: "
+                                     f"{result.stderr.strip()[-1000:]}")
+    return result.stdout
+
+
+def _upgrade_schema(net: "Network", org: Org) -> list[str]:
+    return _manage(net, org, "upgrade-schema").splitlines()
+
+
 def _ensure_credential(net: "Network", org: Org) -> bool:
     path = credential_file(net.layout, org)
     if path.exists():
         return False
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.api.manage", "create-key", "--name", DEV_CREDENTIAL_NAME,
-         "--role", DEV_CREDENTIAL_ROLE, "--out", str(path)],
-        cwd=REPO_ROOT, env={**os.environ, **env(net, org)}, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise processes.ProcessError(f"creating the dev credential of {name(org)} failed: "
-                                     f"{result.stderr.strip()[-1000:]}")
+    _manage(net, org, "create-key", "--name", DEV_CREDENTIAL_NAME, "--role", DEV_CREDENTIAL_ROLE,
+            "--out", str(path))
     path.chmod(0o600)
     return True
 
@@ -141,6 +157,16 @@ def start(net: "Network") -> list[str]:
         home = folder(net.layout, org)
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
         home.chmod(0o700)
+        # The schema of this version is made once, by this step, before the new gunicorn and
+        # follower start (they only check it): with the org's follower stopped, as the step
+        # refuses to rebuild tables under a running follower. A follower that keeps running
+        # is of this very version, so its schema is current already.
+        follower = _follower_command(net, org)
+        restarting = processes.stop_if_changed(net.layout, follower_name(org), *follower,
+                                               cwd=REPO_ROOT)
+        if processes.running_pid(net.layout, follower_name(org)) is None:
+            changes += [f"{name(org)} database: {change}"
+                        for change in _upgrade_schema(net, org)]
         if _ensure_credential(net, org):
             changes.append(f"created dev credential {credential_file(net.layout, org)}")
         # gunicorn first: one that still listens on the public port (an older run folder) is
@@ -153,13 +179,9 @@ def start(net: "Network") -> list[str]:
                               serving().concurrency)
         if action:
             changes.append(f"{action} {proxy.name(org.domain)} on {url(org)}")
-        # Started after the credential, which created the database and its tables.
-        action = processes.ensure(
-            net.layout, follower_name(org),
-            [sys.executable, "-m", "gateway.api.readmodel.follower"], follower_env(net, org),
-            {}, cwd=REPO_ROOT)
+        action = processes.ensure(net.layout, follower_name(org), *follower, {}, cwd=REPO_ROOT)
         if action:
-            changes.append(f"{action} {follower_name(org)}")
+            changes.append(f"{'restarted' if restarting else action} {follower_name(org)}")
     for org in net.member_orgs():
         if org.gateway_port:
             processes.wait_for(lambda: healthy(org), f"{name(org)} /health", 30,

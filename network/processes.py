@@ -50,16 +50,34 @@ def running_pid(layout: Layout, name: str) -> int | None:
     return None if state == "Z" else pid
 
 
+def _fingerprint(argv: list[str], own_env: dict[str, str], cwd: Path | None) -> str:
+    return hashlib.sha256(json.dumps([argv, own_env, str(cwd)], sort_keys=True)
+                          .encode()).hexdigest()
+
+
+def _recorded_fingerprint(layout: Layout, name: str) -> str | None:
+    return json.loads(layout.pid_file(name).read_text()).get("fingerprint")
+
+
+def stop_if_changed(layout: Layout, name: str, argv: list[str], own_env: dict[str, str],
+                    cwd: Path | None = None) -> bool:
+    """Stop ``name`` if it runs with another configuration than this (``ensure`` would
+    restart it), so that a step can run between its stop and its start. True if stopped."""
+    if running_pid(layout, name) is None \
+            or _recorded_fingerprint(layout, name) == _fingerprint(argv, own_env, cwd):
+        return False
+    return stop(layout, name)
+
+
 def ensure(layout: Layout, name: str, argv: list[str], own_env: dict[str, str],
            ports: dict[str, int], cwd: Path | None = None) -> str | None:
     """Keep ``name`` running with exactly this command and node-specific environment.
     Returns "started", "restarted" (it ran with another configuration), or None (unchanged).
     Raises if one of ``ports`` is taken by another program."""
-    fingerprint = hashlib.sha256(json.dumps([argv, own_env, str(cwd)], sort_keys=True)
-                                 .encode()).hexdigest()
+    fingerprint = _fingerprint(argv, own_env, cwd)
     action = "started"
     if running_pid(layout, name):
-        if json.loads(layout.pid_file(name).read_text()).get("fingerprint") == fingerprint:
+        if _recorded_fingerprint(layout, name) == fingerprint:
             return None
         stop(layout, name)
         action = "restarted"

@@ -11,7 +11,7 @@ from flask_smorest import Api
 from werkzeug.routing import BaseConverter
 
 from .. import console
-from . import auth, db, errors, headers, schemas
+from . import auth, db, errors, headers, schema, schemas
 from .config import Config
 from .fast_dump import JsonProvider
 from .idempotency import IdempotencyStore
@@ -85,6 +85,9 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     app.url_map.strict_slashes = False
 
     engine = db.make_engine(config.database_url)
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        # A database in memory is this process's alone: no upgrade step can reach it.
+        schema.upgrade(engine)
     metrics = Metrics(config.metrics_multiprocess_dir)
     services = Services(
         ledger=Ledger(config.fabric, connect=connect, mvcc_retries=config.mvcc_retries,
@@ -106,6 +109,7 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
 
     # Order matters: the timer starts before authentication can refuse a request.
     metrics.install(app)
+    _check_schema(app, engine)
     auth.install(app, services.credentials)
 
     api = _Api(app)
@@ -122,6 +126,25 @@ def create_app(config: Config | None = None, *, connect=connect_to_fabric) -> fl
     errors.register(app)
     headers.install(app, app.config["OPENAPI_SWAGGER_UI_URL"])
     return app
+
+
+def _check_schema(app: flask.Flask, engine) -> None:
+    """Requests answer 503 SCHEMA_OUTDATED, not a 500 from the credential check, while the
+    gateway's own tables are not this version's (``manage upgrade-schema`` has not run);
+    once found current they are not checked again. The read-model tables are checked by the
+    read model itself."""
+    current = False
+
+    @app.before_request
+    def _require_current_schema():
+        nonlocal current
+        if current:
+            return
+        found = db.problems(engine)
+        if found:
+            raise db.SchemaOutdated("SCHEMA_OUTDATED", "the gateway's database is not of this "
+                                    "version's schema: its upgrade step has not run", found)
+        current = True
 
 
 def _usable_swagger_ui_dir(app: flask.Flask, directory: str | None) -> str | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
-import time
 
 import sqlalchemy as sa
 
@@ -57,7 +55,9 @@ idempotency_records = sa.Table(
 
 
 def make_engine(url: str) -> sa.Engine:
-    """An engine safe to share between the worker's threads, with the schema created."""
+    """An engine safe to share between the worker's threads. It creates no tables: the schema
+    is made by ``gateway.api.schema.upgrade`` (``manage upgrade-schema``), run once per
+    upgrade, and only checked by the processes that use it."""
     kwargs = {}
     if url.startswith("sqlite"):
         # Threads share the pool; a writer waits for SQLite's file lock instead of failing.
@@ -69,9 +69,6 @@ def make_engine(url: str) -> sa.Engine:
         def _wal(dbapi_connection, _record):
             # WAL lets readers (credential checks) proceed while a writer holds the lock.
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
-    create_tables(engine)
-    _add_missing_columns(engine, credentials)
-    _add_missing_columns(engine, idempotency_records, _claimed_when_created)
     return engine
 
 
@@ -88,27 +85,32 @@ def _private_sqlite_files(database: str | None) -> None:
             os.chmod(path, 0o600)
 
 
-def create_tables(engine: sa.Engine, tables=None) -> None:
-    """The missing tables (of ``tables``, default all), created."""
-    attempts = 5
-    for attempt in range(attempts):
-        try:
-            metadata.create_all(engine, tables=tables)
-            return
-        except sa.exc.OperationalError:
-            # Another process on the same database (the web app and the read-model follower
-            # start together) created one between the check and the CREATE; the next pass
-            # skips what exists.
-            if attempt == attempts - 1:
-                raise
-            # Immediate retries can lose to the other process again and again while it is
-            # still creating its tables one by one: give it a moment.
-            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+class SchemaOutdated(Exception):
+    """The database is not of this version's schema: answered 503 with ``code`` (it is
+    being upgraded, or ``manage upgrade-schema`` has yet to run), never a 500."""
+
+    def __init__(self, code: str, message: str, reasons: list[str]):
+        super().__init__(f"{message}: {'; '.join(reasons)}")
+        self.code = code
+        self.message = message
+        self.reasons = reasons
 
 
 def _missing_columns(engine: sa.Engine, table: sa.Table) -> list[sa.Column]:
     existing = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
     return [c for c in table.columns if c.name not in existing]
+
+
+def problems(engine: sa.Engine) -> list[str]:
+    """How the gateway's own tables differ from this version's (none: they are current)."""
+    inspector = sa.inspect(engine)
+    found = []
+    for table in COLUMN_UPGRADES:
+        if not inspector.has_table(table.name):
+            found.append(f"table {table.name} is missing")
+        elif missing := _missing_columns(engine, table):
+            found.append(f"table {table.name} lacks {', '.join(c.name for c in missing)}")
+    return found
 
 
 def _claimed_when_created(conn, added: set[str]) -> None:
@@ -119,19 +121,21 @@ def _claimed_when_created(conn, added: set[str]) -> None:
             claimed_at=idempotency_records.c.created_at))
 
 
-def _add_missing_columns(engine: sa.Engine, table: sa.Table, then=lambda conn, added: None) -> None:
+def add_missing_columns(engine: sa.Engine, table: sa.Table) -> list[str]:
     """``create_all`` makes missing tables only: give a table made by an older gateway the
-    columns added since (all nullable or defaulted, so its rows stay valid)."""
+    columns added since (all nullable or defaulted, so its rows stay valid). Returns the
+    names of the columns added."""
     missing = _missing_columns(engine, table)
-    if not missing:
-        return
-    try:
+    if missing:
         with engine.begin() as conn:
             for column in missing:
                 ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
                 conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
-            then(conn, {c.name for c in missing})
-    except sa.exc.DBAPIError:
-        # Another gateway process sharing the database upgraded it at the same moment.
-        if _missing_columns(engine, table):
-            raise
+            COLUMN_UPGRADES[table](conn, {c.name for c in missing})
+    return [c.name for c in missing]
+
+
+# The gateway's own tables, which keep their rows across versions: columns added since are
+# added in place, then this fills them for the rows already there.
+COLUMN_UPGRADES = {credentials: lambda conn, added: None,
+                   idempotency_records: _claimed_when_created}

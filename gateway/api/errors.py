@@ -14,6 +14,8 @@ import flask
 import marshmallow as ma
 from werkzeug.exceptions import HTTPException
 
+from .db import SchemaOutdated
+
 log = logging.getLogger(__name__)
 
 
@@ -114,6 +116,13 @@ def register(app: flask.Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
         return error_response(err)
+
+    @app.errorhandler(SchemaOutdated)
+    def _schema_outdated(err: SchemaOutdated):
+        # A client retries; the operator reads the reasons in the log.
+        log.error("%s", err)
+        return error_response(ApiError(503, err.code, err.message, {"reasons": err.reasons},
+                                       retryable=True, headers={"Retry-After": "1"}))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -5,6 +5,7 @@
     list-keys
     purge-idempotency [--older-than-hours 24]
     reset-read-model
+    upgrade-schema
 
 The key is shown once (or written to FILE with mode 0600) and only its SHA-256 is stored.
 ``--db`` defaults to ``CARBONLEASE_DATABASE_URL`` as the gateway reads it.
@@ -19,6 +20,7 @@ import os
 import click
 import sqlalchemy as sa
 
+from . import schema
 from .auth import ROLES, CredentialStore
 from .config import Config
 from .db import make_engine
@@ -33,6 +35,27 @@ from .readmodel import ReadModel
 @click.pass_context
 def cli(ctx: click.Context, database_url: str) -> None:
     ctx.obj = make_engine(database_url)
+    if ctx.invoked_subcommand != "upgrade-schema":
+        found = schema.problems(ctx.obj)
+        if found:
+            raise click.ClickException(
+                f"the database is not of this version's schema ({'; '.join(found)}): "
+                f"run upgrade-schema first")
+
+
+@cli.command("upgrade-schema")
+@click.pass_obj
+def upgrade_schema(engine) -> None:
+    """Bring the database to this version's schema: create the missing tables, add the
+    columns older tables lack, rebuild read-model tables of another version (the follower
+    then follows from block 0). Refused while a follower uses the database: stop it first.
+    Prints one line per change, nothing when the schema was current."""
+    try:
+        changes = schema.upgrade(engine)
+    except schema.FollowerRunning as error:
+        raise click.ClickException(str(error)) from None
+    for change in changes:
+        click.echo(change)
 
 
 @cli.command("create-key")
@@ -96,14 +119,23 @@ def reset_read_model(engine) -> None:
     again, rebuilds it from block 0, e.g. to apply dead letters after a fix. Refused while a
     follower is listening on this database: stop it first."""
     read_model = ReadModel(engine)
+    try:
+        with schema.follower_lock(engine):
+            _refuse_while_listening(read_model)
+            read_model.reset()
+    except schema.FollowerRunning as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("read model emptied: the follower rebuilds it from block 0 when started")
+
+
+def _refuse_while_listening(read_model: ReadModel) -> None:
+    """A follower of a database without a lock file (not SQLite) is known by its heartbeat."""
     listening = [c["chaincode"] for c in read_model.status(channel_height=None)["chaincodes"]
                  if c["listening"]]
     if listening:
         raise click.ClickException(
             f"a follower is listening ({', '.join(listening)}): stop it first "
             f"(scripts/down, or SIGTERM to its pid), then wait for its heartbeat to go stale")
-    read_model.reset()
-    click.echo("read model emptied: the follower rebuilds it from block 0 when started")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from prometheus_client import multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from .db import SchemaOutdated
+
 log = logging.getLogger(__name__)
 
 UNMATCHED_ROUTE = "<unmatched>"
@@ -113,7 +115,7 @@ class ReadModelCollector:
             labels=["chaincode"])
         try:
             chaincodes = self._read_model.status(channel_height=None)["chaincodes"]
-        except sa.exc.DBAPIError as err:
+        except (sa.exc.DBAPIError, SchemaOutdated) as err:
             # /metrics keeps answering with the HTTP series; the gap shows the database trouble.
             log.warning("read model metrics unavailable: %s", err)
             chaincodes = []

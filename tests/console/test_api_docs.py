@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from gateway.api import create_app
 from gateway.api.config import Config
+from tests.database import upgraded
 
 from .world import settings
 
@@ -20,7 +21,7 @@ SWAGGER_UI = (pathlib.Path(__file__).resolve().parents[2] / "gateway" / "static"
 
 @pytest.fixture
 def gateway_url(tmp_path):
-    app = create_app(Config(fabric=settings("LessorMSP"), database_url=f"sqlite:///{tmp_path}/g.db",
+    app = create_app(Config(fabric=settings("LessorMSP"), database_url=upgraded(f"sqlite:///{tmp_path}/g.db"),
                             swagger_ui_dir=str(SWAGGER_UI)))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},

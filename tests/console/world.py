@@ -26,6 +26,7 @@ from gateway.api import create_app
 from gateway.api.config import Config, FabricSettings
 from gateway.api.readmodel import follower
 from gateway.fabricgw.events import ChaincodeEvent
+from tests.database import upgraded
 from tests.unit.api.fakes import FakeNetwork, chaincode_error
 
 NOW = "2025-01-02T03:04:05.000Z"
@@ -93,7 +94,7 @@ class World:
             network = Peer()
             self._install(network, msp_id)
             app = create_app(Config(fabric=settings(msp_id),
-                                    database_url=f"sqlite:///{tmp_path}/{msp_id}.db",
+                                    database_url=upgraded(f"sqlite:///{tmp_path}/{msp_id}.db"),
                                     mvcc_retries=1, retry_backoff_ms=1),
                              connect=lambda _settings, network=network: network)
             store = app.extensions["carbonlease"].credentials

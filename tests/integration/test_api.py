@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from gateway.api import create_app
 from gateway.api.config import Config, FabricSettings
+from tests.database import upgraded
 
 ORGS = ("LessorMSP", "GridMSP", "RegulatorMSP", "HKPartnerMSP")
 ROLES = ("reader", "writer", "admin")
@@ -76,7 +77,7 @@ def start_gateways(consortium, tmp_path_factory, **config):
     assert {"emission", "lease"} <= chaincodes, consortium["chaincodes"]
     gateways, servers = {}, []
     for msp_id in ORGS:
-        database_url = f"sqlite:///{tmp_path_factory.mktemp(msp_id) / 'gateway.db'}"
+        database_url = upgraded(f"sqlite:///{tmp_path_factory.mktemp(msp_id) / 'gateway.db'}")
         app = create_app(Config(fabric=fabric_settings(consortium, msp_id),
                                 database_url=database_url, **config))
         store = app.extensions["carbonlease"].credentials

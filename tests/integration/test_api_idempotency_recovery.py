@@ -18,6 +18,7 @@ from gateway.api import create_app, db
 from gateway.api.config import Config
 from gateway.fabricgw.commit import Commit
 from gateway.fabricgw.transaction import Transaction
+from tests.database import upgraded
 
 from .test_api import TERMS, fabric_settings, unique
 
@@ -26,7 +27,7 @@ STALE_AFTER_S = 1.0
 
 def lessor_gateway(consortium, database):
     return create_app(Config(fabric=fabric_settings(consortium, "LessorMSP"),
-                             database_url=f"sqlite:///{database}",
+                             database_url=upgraded(f"sqlite:///{database}"),
                              idempotency_stale_after_s=STALE_AFTER_S))
 
 

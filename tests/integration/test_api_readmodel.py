@@ -20,6 +20,7 @@ from gateway.api import create_app
 from gateway.api.config import Config
 from gateway.api.readmodel import follower
 from gateway.fabricgw import errors
+from tests.database import upgraded
 
 from .fabric_clients import connect
 from .followers import FollowerProcess, follower_env
@@ -107,7 +108,7 @@ class Reader:
 
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory):
-    return f"sqlite:///{tmp_path_factory.mktemp('readmodel') / 'gateway.db'}"
+    return upgraded(f"sqlite:///{tmp_path_factory.mktemp('readmodel') / 'gateway.db'}")
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +241,7 @@ def test_leases_follow_creation_activation_rate_payment(writers, reader, consort
 
     # The Grid's read model follows the same events and has the public columns only.
     grid_folder = tmp_path_factory.mktemp("grid-rm")
-    grid = Reader(consortium, f"sqlite:///{grid_folder / 'gateway.db'}",
+    grid = Reader(consortium, upgraded(f"sqlite:///{grid_folder / 'gateway.db'}"),
                   grid_folder / "follower.log", "GridMSP")
     try:
         [seen] = grid.wait_for(

@@ -33,7 +33,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from .. import db
+from .. import db, schema
 from ..config import Config
 from ..errors import ApiError
 from ..ledger import Ledger, connect_to_fabric, is_transient
@@ -275,15 +275,30 @@ class Follower:
             events.close()
 
 
+class CannotFollow(Exception):
+    """The follower must not run on this database: its schema is not this version's."""
+
+
 def run(config: Config, stop: threading.Event, *, connect=connect_to_fabric,
         first_backoff_s: float = 0.5) -> None:
-    """Follow every chaincode into ``config``'s database until ``stop`` is set."""
-    read_model = ReadModel(db.make_engine(config.database_url),
-                           dead_letters_kept=config.dead_letters_kept)
-    outdated = read_model.rebuild_if_outdated()
-    if outdated:
-        log.info("read model tables %s were made by another version of the read model: "
-                 "created afresh, following every chaincode from block 0", ", ".join(outdated))
+    """Follow every chaincode into ``config``'s database until ``stop`` is set, holding its
+    follower lock (waiting for it while an upgrade or another follower holds it). Raises
+    ``CannotFollow`` when the schema is not this version's (``manage upgrade-schema`` makes
+    it; the follower never does)."""
+    engine = db.make_engine(config.database_url)
+    with schema.follower_lock(engine, on_wait=lambda reason: log.warning(
+            "waiting for the follower lock: %s", reason)):
+        found = schema.problems(engine)
+        if found:
+            raise CannotFollow(
+                f"the database is not of this version's schema ({'; '.join(found)}): "
+                f"run python -m gateway.api.manage upgrade-schema with no follower running")
+        _follow(config, stop, ReadModel(engine, dead_letters_kept=config.dead_letters_kept),
+                connect, first_backoff_s)
+
+
+def _follow(config: Config, stop: threading.Event, read_model: ReadModel, connect,
+            first_backoff_s: float) -> None:
     ledger = Ledger(config.fabric, connect=connect)
     warnings = DeadLetterWarnings()
     followers = [Follower(read_model, ledger.chaincode_events, chaincode,
@@ -352,7 +367,11 @@ def main() -> int:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
     log.info("read model follower of %s started (pid %d)", config.fabric.msp_id, os.getpid())
-    run(config, stop)
+    try:
+        run(config, stop)
+    except CannotFollow as err:
+        log.error("read model follower cannot start: %s", err)
+        return 1
     log.info("read model follower stopped")
     return 0
 

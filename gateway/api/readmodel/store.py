@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 
 import sqlalchemy as sa
 
@@ -132,7 +133,8 @@ heartbeats = sa.Table(
 TABLES = (projects, emission_reports, leases, checkpoints, dead_letters, heartbeats)
 
 # The read model is derived from the ledger, so tables made by another version of it are not
-# migrated: the follower drops and recreates them and reads every event again from block 0.
+# migrated: ``manage upgrade-schema`` drops and recreates them, with the follower stopped, and
+# the follower reads every event again from block 0.
 
 
 def outdated_tables(engine: sa.Engine) -> list[str]:
@@ -146,6 +148,41 @@ def outdated_tables(engine: sa.Engine) -> list[str]:
         if found != {c.name: bool(c.nullable) for c in table.columns}:
             outdated.append(table.name)
     return outdated
+
+
+def problems(engine: sa.Engine) -> list[str]:
+    """How the read-model tables differ from this version's (none: they are current)."""
+    inspector = sa.inspect(engine)
+    return [*(f"read-model table {t.name} is missing" for t in TABLES
+              if not inspector.has_table(t.name)),
+            *(f"read-model table {name} was made by another version"
+              for name in outdated_tables(engine))]
+
+
+def rebuild(conn: sa.Connection) -> None:
+    """Every read-model table dropped and created empty, so that the follower, started
+    afterwards, rebuilds them from block 0. Only while no follower runs on this database."""
+    for table in reversed(TABLES):
+        table.drop(conn, checkfirst=True)
+    for table in TABLES:
+        table.create(conn)
+
+
+def _reading(method):
+    """A read of the web app, which answers 503 READ_MODEL_UPGRADING rather than a 500 while
+    the tables are not this version's: before ``manage upgrade-schema`` ran, or while another
+    version's run rebuilds them under a web worker that still serves."""
+    @functools.wraps(method)
+    def read(self, *args, **kwargs):
+        if not self._current:
+            self.require_current()
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.DBAPIError:
+            self._current = False
+            self.require_current()
+            raise
+    return read
 
 # Longest error text kept with a dead letter; the payload itself is kept whole.
 MAX_ERROR_CHARS = 2000
@@ -237,23 +274,19 @@ class ReadModel:
             raise ValueError(f"dead_letters_kept must be at least 1, not {dead_letters_kept}")
         self._engine = engine
         self._dead_letters_kept = dead_letters_kept
-        db.create_tables(engine, TABLES)
+        # Whether the tables were found current; checked again after a read fails.
+        self._current = False
+
+    def require_current(self) -> None:
+        """Raises ``db.SchemaOutdated`` unless the tables are this version's."""
+        found = problems(self._engine)
+        if found:
+            raise db.SchemaOutdated(
+                "READ_MODEL_UPGRADING", "the read model is being upgraded to this version of "
+                "the gateway and is rebuilt from block 0; retry shortly", found)
+        self._current = True
 
     # --- recording (the follower) -------------------------------------------------------
-
-    def rebuild_if_outdated(self) -> list[str]:
-        """Run by the follower, the only writer, before it follows: when tables were made by
-        another version of the read model (an older gateway's database), drop every read-model
-        table and create them empty, so the follower rebuilds them from block 0. Returns the
-        outdated tables (none: nothing was touched)."""
-        outdated = outdated_tables(self._engine)
-        if outdated:
-            with self._engine.begin() as conn:
-                for table in reversed(TABLES):
-                    table.drop(conn, checkfirst=True)
-                for table in TABLES:
-                    table.create(conn)
-        return outdated
 
     def record(self, chaincode: str, outcomes: list[Outcome]) -> list[bool]:
         """Record events delivered together, in ledger order, in ONE transaction: each one's
@@ -322,6 +355,7 @@ class ReadModel:
 
     # --- reading (the web app) ----------------------------------------------------------
 
+    @_reading
     def checkpoint(self, chaincode: str) -> Checkpoint | None:
         with self._engine.connect() as conn:
             row = conn.execute(
@@ -329,6 +363,7 @@ class ReadModel:
                 .where(checkpoints.c.chaincode == chaincode)).first()
         return Checkpoint(*row) if row else None
 
+    @_reading
     def status(self, channel_height: int | None, now: dt.datetime | None = None) -> dict:
         """Where the read model stands per chaincode, and the channel height to compare with.
 
@@ -367,11 +402,13 @@ class ReadModel:
                 })
         return {"channel_height": channel_height, "chaincodes": chaincodes}
 
+    @_reading
     def projects(self, *, page_size: int, bookmark: str | None, category: str | None = None,
                  owner_msp: str | None = None) -> Page:
         return self._page(projects, page_size, bookmark,
                           _equal(projects, category=category, owner_msp=owner_msp))
 
+    @_reading
     def emission_reports(self, *, page_size: int, bookmark: str | None,
                          lessee_id: str | None = None, status: str | None = None,
                          period_from: str | None = None, period_to: str | None = None) -> Page:
@@ -383,6 +420,7 @@ class ReadModel:
             conditions.append(emission_reports.c.period_end <= period_to)
         return self._page(emission_reports, page_size, bookmark, conditions)
 
+    @_reading
     def leases(self, *, page_size: int, bookmark: str | None, status: str | None = None,
                lessee_id: str | None = None, lessee_ref: str | None = None,
                project_id: str | None = None) -> Page:
@@ -390,6 +428,7 @@ class ReadModel:
                           _equal(leases, status=status, lessee_id=lessee_id,
                                  lessee_ref=lessee_ref, project_id=project_id))
 
+    @_reading
     def dead_letters(self, *, page_size: int, bookmark: str | None,
                      chaincode: str | None = None) -> Page:
         """Dead letters in the order they were kept; ``as_of_block`` is the lower of the

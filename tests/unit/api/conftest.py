@@ -2,6 +2,7 @@ import pytest
 
 from gateway.api import create_app
 from gateway.api.config import Config, FabricSettings
+from tests.database import upgraded
 
 from .fakes import FakeNetwork
 
@@ -22,7 +23,7 @@ def network():
 
 @pytest.fixture
 def app(tmp_path, network):
-    config = Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/gateway.db",
+    config = Config(fabric=SETTINGS, database_url=upgraded(f"sqlite:///{tmp_path}/gateway.db"),
                     mvcc_retries=3, retry_backoff_ms=1,
                     write_deadline_s=WRITE_DEADLINE_S, resubmit_after_s=RESUBMIT_AFTER_S)
     return create_app(config, connect=lambda settings: network)

@@ -4,6 +4,7 @@ import grpc
 import pytest
 
 from gateway.fabricgw import errors
+from tests.database import upgraded
 
 from .fakes import LOST, chaincode_error
 from .samples import PROJECT
@@ -165,7 +166,7 @@ def test_unreadable_fabric_material_is_503(tmp_path, keys):
     from gateway.api.config import Config
     from .conftest import SETTINGS
 
-    app = create_app(Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/g.db"))
+    app = create_app(Config(fabric=SETTINGS, database_url=upgraded(f"sqlite:///{tmp_path}/g.db")))
     key = app.extensions["carbonlease"].credentials.create("x", "reader").key
     response = app.test_client().get("/api/v1/projects", headers={"X-API-Key": key})
     assert_error_shape(response, 503, "FABRIC_NOT_CONFIGURED")
@@ -175,7 +176,7 @@ def test_no_fabric_configured_is_503(tmp_path):
     from gateway.api import create_app
     from gateway.api.config import Config
 
-    app = create_app(Config(fabric=None, database_url=f"sqlite:///{tmp_path}/g.db"))
+    app = create_app(Config(fabric=None, database_url=upgraded(f"sqlite:///{tmp_path}/g.db")))
     key = app.extensions["carbonlease"].credentials.create("x", "reader").key
     response = app.test_client().get("/api/v1/projects", headers={"X-API-Key": key})
     assert_error_shape(response, 503, "FABRIC_NOT_CONFIGURED")

@@ -9,7 +9,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from gateway.api import db
+from gateway.api import db, schema
 from gateway.api.errors import ApiError
 from gateway.api.idempotency import Claim
 from gateway.api.ledger import Attempt
@@ -217,7 +217,12 @@ def test_database_of_an_older_gateway_is_upgraded(tmp_path):
     engine.dispose()
 
     upgraded = db.make_engine(url)
-    db.make_engine(url)  # again: nothing left to do
+    assert db.problems(upgraded) == [
+        "table api_credentials is missing", "table idempotency_records lacks claim_number, "
+        "claimed_at, holder, transaction_id, endorsed_result, prepared_transaction"]
+    assert "added columns claim_number, claimed_at, holder, transaction_id, endorsed_result, " \
+           "prepared_transaction to idempotency_records" in schema.upgrade(upgraded)
+    assert schema.upgrade(upgraded) == [] and schema.problems(upgraded) == []
     with upgraded.connect() as conn:
         row = conn.execute(sa.select(db.idempotency_records)).mappings().one()
     assert row["claim_number"] == 1 and row["transaction_id"] is None

@@ -3,8 +3,9 @@
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from gateway.api import db
+from gateway.api import db, schema
 from gateway.api.manage import cli
+from tests.database import upgraded
 
 from .fakes import LOST, ORG_IDENTITY, certificate
 
@@ -77,7 +78,7 @@ def test_an_identity_that_cannot_be_loaded_is_503_not_a_crash(app, client, netwo
 
 
 def test_manage_binds_a_key_to_an_identity_folder(tmp_path):
-    url = f"sqlite:///{tmp_path}/g.db"
+    url = upgraded(f"sqlite:///{tmp_path}/g.db")
     folder, _ = _identity_dir(tmp_path)
     created = CliRunner().invoke(cli, ["--db", url, "create-key", "--name", "alice", "--role",
                                        "writer", "--identity-dir", str(folder)])
@@ -100,7 +101,7 @@ def test_a_credentials_table_of_an_older_gateway_gains_the_identity_column(tmp_p
                              "revoked_at DATETIME)"))
         conn.execute(sa.text("INSERT INTO api_credentials VALUES ('0123456789abcdef', 'old', "
                              "'reader', 'x', '2026-01-01 00:00:00', NULL)"))
-    db.make_engine(url)
+    assert "added columns identity_dir to api_credentials" in schema.upgrade(db.make_engine(url))
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT name, identity_dir FROM api_credentials")).one()
     assert tuple(row) == ("old", None)

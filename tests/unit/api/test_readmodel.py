@@ -8,19 +8,21 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from gateway.api import db
+from gateway.api import create_app, db, schema
 from gateway.api.config import Config
 from gateway.api.errors import ApiError
 from gateway.api.readmodel import Checkpoint, ReadModel, projections, store
 from gateway.api.readmodel.follower import APPLIED, DEAD_LETTER, REPEATED, apply, apply_block
+from tests.database import upgraded
 
 from . import golden
+from .conftest import SETTINGS
 from .golden import event
 
 
 @pytest.fixture
 def engine(tmp_path):
-    return db.make_engine(f"sqlite:///{tmp_path}/read.db")
+    return db.make_engine(upgraded(f"sqlite:///{tmp_path}/read.db"))
 
 
 @pytest.fixture
@@ -750,7 +752,7 @@ def test_schemas_are_in_the_openapi_document(client):
     assert "payload_base64" in schemas["DeadLetter"]["required"]
 
 
-def test_tables_of_an_older_read_model_are_rebuilt_by_the_follower_from_block_0(tmp_path):
+def test_tables_of_an_older_read_model_are_rebuilt_by_the_upgrade_from_block_0(tmp_path):
     # A gateway database made before the lease terms went private: read_leases without
     # lessee_ref and with NOT NULL terms.
     url = f"sqlite:///{tmp_path}/old.db"
@@ -759,21 +761,54 @@ def test_tables_of_an_older_read_model_are_rebuilt_by_the_follower_from_block_0(
                              "lessee_id VARCHAR(64) NOT NULL, principal_fen BIGINT NOT NULL)"))
         conn.execute(sa.text("INSERT INTO read_leases VALUES ('old-lease', 'L1', 100)"))
     engine = db.make_engine(url)
+    assert "read-model table read_leases was made by another version" in schema.problems(engine)
+
+    assert schema.upgrade(engine)[0].startswith("rebuilt the read model (read_leases were")
+    assert rows(engine, store.leases) == [] and schema.problems(engine) == []
     read_model = ReadModel(engine)
-    events = golden.events("lease", until="partner registers a project")
-    apply_all(read_model, "lease", events)  # the old table is not in the way of projects
-
-    assert read_model.rebuild_if_outdated() == ["read_leases"]
-    assert rows(engine, store.leases) == [] and rows(engine, store.projects) == []
-    assert read_model.checkpoint("lease") is None  # the follower starts again at block 0
-    assert "lessee_ref" in {c["name"] for c in sa.inspect(engine).get_columns("read_leases")}
-    apply_all(read_model, "lease", events)
-    assert ReadModel(engine).rebuild_if_outdated() == []
-    assert len(rows(engine, store.projects)) == 2
-
-
-def test_the_tables_of_this_version_are_never_rebuilt(read_model, engine):
-    assert read_model.rebuild_if_outdated() == []
     apply_all(read_model, "lease", golden.events("lease", until="partner registers a project"))
-    assert ReadModel(engine).rebuild_if_outdated() == []
+    assert schema.upgrade(engine) == []
     assert len(rows(engine, store.projects)) == 2
+
+
+def test_reads_of_tables_being_rebuilt_under_the_web_app_answer_upgrading(read_model, engine):
+    apply_all(read_model, "lease", golden.events("lease", until="partner registers a project"))
+    assert len(read_model.projects(page_size=10, bookmark=None).records) == 2
+    # Another version's upgrade step drops the tables under a worker that found them current.
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE read_projects"))
+    with pytest.raises(db.SchemaOutdated) as upgrading:
+        read_model.projects(page_size=10, bookmark=None)
+    assert upgrading.value.reasons == ["read-model table read_projects is missing"]
+    schema.upgrade(engine)
+    assert read_model.projects(page_size=10, bookmark=None).records == []
+
+
+def test_the_read_routes_answer_upgrading_while_the_tables_are_of_another_version(
+        client, as_role, network, tmp_path):
+    network.on("qscc", "GetChainInfo", lambda args: _height(40))
+    assert client.get("/api/v1/read/status", headers=as_role("reader")).status_code == 200
+    engine = db.make_engine(f"sqlite:///{tmp_path}/gateway.db")  # the app fixture's
+    with engine.begin() as conn:  # as another version's upgrade step leaves it
+        conn.execute(sa.text("ALTER TABLE read_leases DROP COLUMN matured_at"))
+    # The read that fails makes the worker look again; until the upgrade every read answers so.
+    for path in ("/api/v1/read/leases", "/api/v1/read/status"):
+        answer = client.get(path, headers=as_role("reader"))
+        assert answer.status_code == 503, path
+        error = answer.get_json()["error"]
+        assert error["code"] == "READ_MODEL_UPGRADING"
+        assert error["details"]["reasons"] == [
+            "read-model table read_leases was made by another version"]
+    assert answer.headers["Retry-After"] == "1"
+    assert client.get("/api/v1/read/projects", headers=as_role("reader")).status_code == 503
+    schema.upgrade(engine)
+    assert client.get("/api/v1/read/leases", headers=as_role("reader")).status_code == 200
+
+
+def test_requests_answer_schema_outdated_before_the_upgrade_step_ran(tmp_path, network):
+    app = create_app(Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/new.db"),
+                     connect=lambda settings: network)
+    answer = app.test_client().get("/api/v1/projects")
+    assert answer.status_code == 503
+    assert answer.get_json()["error"]["code"] == "SCHEMA_OUTDATED"
+    assert "table api_credentials is missing" in answer.get_json()["error"]["details"]["reasons"]

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from fabric_protos.common import ledger_pb2
 
-from gateway.api import create_app
+from gateway.api import create_app, db, schema
 from gateway.api.config import Config
 from gateway.api.errors import ApiError
 from gateway.api.ledger import Ledger
@@ -24,6 +24,7 @@ from gateway.api.readmodel import Checkpoint, ReadModel, store
 from gateway.api.readmodel.follower import (DEAD_LETTER, DeadLetterWarnings, Follower, apply,
                                             heartbeat, private_lease_of, run)
 from gateway.fabricgw import errors
+from tests.database import upgraded
 
 from . import golden
 from .conftest import SETTINGS
@@ -339,7 +340,7 @@ def test_run_follows_both_chaincodes_into_the_read_routes(tmp_path):
     member_reads = {"LS1": golden.step("lease", "matured lease read")["answer"],
                     "LS2": {"private": None}}
     network.on("lease", "GetLease", lambda args: member_reads[args[0]])
-    config = Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/g.db",
+    config = Config(fabric=SETTINGS, database_url=upgraded(f"sqlite:///{tmp_path}/g.db"),
                     follower_heartbeat_s=0.05)
     stop = threading.Event()
     follower = threading.Thread(target=run, args=(config, stop),
@@ -420,13 +421,25 @@ def _process(tmp_path, **env):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_the_process_stops_cleanly_on_sigterm(tmp_path):
-    # A peer that is not there: the follower keeps reconnecting until told to stop.
-    follower = _process(tmp_path, CARBONLEASE_MSP_ID="LessorMSP",
-                        CARBONLEASE_PEER_ENDPOINT="127.0.0.1:9",
-                        CARBONLEASE_PEER_TLS_CA=str(tmp_path / "missing-ca.pem"))
+def _refuses_upgrade(engine) -> bool:
     try:
-        eventually(lambda: (tmp_path / "f.db").exists())
+        schema.upgrade(engine)
+    except schema.FollowerRunning:
+        return True
+    return False
+
+
+def _unreachable_peer(tmp_path) -> dict:
+    # A peer that is not there: the follower keeps reconnecting until told to stop.
+    return {"CARBONLEASE_MSP_ID": "LessorMSP", "CARBONLEASE_PEER_ENDPOINT": "127.0.0.1:9",
+            "CARBONLEASE_PEER_TLS_CA": str(tmp_path / "missing-ca.pem")}
+
+
+def test_the_process_stops_cleanly_on_sigterm_and_no_upgrade_runs_under_it(tmp_path):
+    engine = db.make_engine(upgraded(f"sqlite:///{tmp_path}/f.db"))
+    follower = _process(tmp_path, **_unreachable_peer(tmp_path))
+    try:
+        eventually(lambda: _refuses_upgrade(engine))
         assert follower.poll() is None
         follower.send_signal(signal.SIGTERM)
         output, _ = follower.communicate(timeout=20)
@@ -435,6 +448,16 @@ def test_the_process_stops_cleanly_on_sigterm(tmp_path):
             follower.kill()
     assert follower.returncode == 0, output
     assert "read model follower stopped" in output
+    assert not _refuses_upgrade(engine)
+
+
+def test_the_process_refuses_a_database_not_of_this_version(tmp_path):
+    follower = _process(tmp_path, **_unreachable_peer(tmp_path))
+    output, _ = follower.communicate(timeout=20)
+    assert follower.returncode == 1
+    assert "read_leases is missing" in output and "upgrade-schema" in output
+    # It only checked: the upgrade step alone makes the tables.
+    assert schema.problems(db.make_engine(f"sqlite:///{tmp_path}/f.db")) != []
 
 
 def test_the_process_refuses_to_start_without_fabric(tmp_path):

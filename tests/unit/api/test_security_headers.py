@@ -12,6 +12,7 @@ from gateway.api import create_app
 from gateway.api.config import DEFAULT_SWAGGER_UI_URL, Config
 from gateway.api.headers import API_CONTENT_SECURITY_POLICY
 from gateway.console import CONTENT_SECURITY_POLICY as CONSOLE_POLICY
+from tests.database import upgraded
 
 from .conftest import SETTINGS
 
@@ -70,7 +71,7 @@ def test_the_docs_page_runs_swagger_ui_and_its_own_inline_script_only(tmp_path, 
     if local_assets:
         folder.mkdir()
         (folder / "swagger-ui-bundle.js").write_text("// bundle")
-    app = create_app(Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/g.db",
+    app = create_app(Config(fabric=SETTINGS, database_url=upgraded(f"sqlite:///{tmp_path}/g.db"),
                             swagger_ui_dir=str(folder)))
     response = app.test_client().get("/api/v1/docs")
     assert response.status_code == 200

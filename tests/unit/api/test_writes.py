@@ -55,6 +55,7 @@ def test_chaincode_refusals_are_not_retried(client, network, as_role):
 def test_connection_is_opened_once(tmp_path):
     from gateway.api import create_app
     from gateway.api.config import Config
+    from tests.database import upgraded
 
     from .conftest import SETTINGS
     from .fakes import FakeNetwork
@@ -65,7 +66,7 @@ def test_connection_is_opened_once(tmp_path):
         opened.append(settings)
         return FakeNetwork()
 
-    app = create_app(Config(fabric=SETTINGS, database_url=f"sqlite:///{tmp_path}/g.db"),
+    app = create_app(Config(fabric=SETTINGS, database_url=upgraded(f"sqlite:///{tmp_path}/g.db")),
                      connect=connect)
     key = app.extensions["carbonlease"].credentials.create("x", "reader").key
     client = app.test_client()

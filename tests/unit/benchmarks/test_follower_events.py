@@ -5,13 +5,14 @@ from benchmarks.follower import blocks_of_events
 from gateway.api import db
 from gateway.api.readmodel import ReadModel
 from gateway.api.readmodel.follower import APPLIED, DeadLetterWarnings, apply_block
+from tests.database import upgraded
 
 
 def test_blocks_of_golden_project_registrations_all_apply(tmp_path):
     blocks = blocks_of_events(45, 20)
     assert [len(b) for b in blocks] == [20, 20, 5]
     assert [{e.block_number for e in b} for b in blocks] == [{1}, {2}, {3}]
-    read_model = ReadModel(db.make_engine(f"sqlite:///{tmp_path}/gateway.db"))
+    read_model = ReadModel(db.make_engine(upgraded(f"sqlite:///{tmp_path}/gateway.db")))
     results = [r for b in blocks
                for r in apply_block(read_model, "lease", b, warnings=DeadLetterWarnings())]
     assert results == [APPLIED] * 45

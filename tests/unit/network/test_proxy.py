@@ -18,6 +18,7 @@ from gateway.api.auth import CredentialStore
 from gateway.api.db import make_engine
 from gateway.api.headers import API_CONTENT_SECURITY_POLICY
 from network import config, gateways, processes, proxy
+from tests.database import upgraded
 
 DOMAIN = "lessor.test.local"
 
@@ -37,7 +38,7 @@ def stack(tmp_path_factory):
     folder.mkdir(mode=0o700)
     port = free_port()
     env = {**gateways.serving_env(folder),
-           "CARBONLEASE_DATABASE_URL": f"sqlite:///{folder / 'gateway.db'}",
+           "CARBONLEASE_DATABASE_URL": upgraded(f"sqlite:///{folder / 'gateway.db'}"),
            "PYTHONPATH": str(config.REPO_ROOT)}
     processes.ensure(layout, "gateway", gateways.GUNICORN, env, {}, cwd=config.REPO_ROOT)
     proxy.ensure(layout, DOMAIN, folder, port, gateways.serving().concurrency)
