@@ -7,6 +7,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from network import config, exports, network
 from network.cli import main
@@ -35,7 +37,14 @@ def _fake_site(layout, org) -> None:
         tls = layout.node_dir(org, orderer.name) / "tls"
         tls.mkdir(parents=True)
         (tls / "server.crt").write_text(f"{orderer.id} tls certificate")
-        (tls / "server.key").write_text("-----BEGIN PRIVATE KEY-----")
+        (tls / "server.key").write_bytes(_new_private_key_pem())
+
+
+def _new_private_key_pem() -> bytes:
+    """A throw-away key made at run time (no key material is kept in the repository)."""
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
 
 
 def test_an_export_holds_the_public_definition_and_no_key(consortium, layout):
@@ -48,6 +57,7 @@ def test_an_export_holds_the_public_definition_and_no_key(consortium, layout):
     files = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     assert files == {"msp/cacerts/ca.pem", "msp/tlscacerts/tlsca.pem", "msp/config.yaml",
                      "msp/crls/crl.pem", "orderers/orderer0/tls.crt", "definition.json"}
+    assert not any(b"PRIVATE KEY" in (folder / f).read_bytes() for f in files)
     assert layout.exported_orderer_tls(grid.orderers[0]).read_text().endswith("tls certificate")
     assert exports.load(layout, grid) == exports.describe(layout, grid)
     definition = json.loads(layout.exported_definition(grid).read_text())
