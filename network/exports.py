@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 
 from .config import ConfigError, Layout, Org
 
 FORMAT = 1
+# Another org's export is its word, not ours: a name becomes a folder under its export, a host
+# an endpoint others dial. Neither may reach anywhere else.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,16 +119,33 @@ def load(layout: Layout, org: Org) -> OrgExport:
             f"{org.msp_id} has not exported its public definition ({layout.export_dir(org)} "
             f"is missing or incomplete): run `python -m network --org {org.msp_id} init` at "
             f"its site and copy its export folder to the same place here")
-    document = json.loads(path.read_text())
-    if document.get("format") != FORMAT or document.get("msp_id") != org.msp_id:
-        raise ConfigError(f"{path} is not an export of {org.msp_id} in format {FORMAT}")
-    return OrgExport(
-        msp_id=org.msp_id,
-        msp_dir=layout.exported_msp(org),
-        tls_ca=layout.exported_tls_ca(org),
-        anchor_peers=tuple((a["host"], int(a["port"])) for a in document["anchor_peers"]),
-        peers=tuple(document["peers"]),
-        orderers=tuple(ExportedOrderer(o["name"], o["host"], int(o["port"]),
-                                       layout.export_dir(org) / "orderers" / o["name"]
-                                       / "tls.crt")
-                       for o in document["orderers"]))
+    try:
+        document = json.loads(path.read_text())
+        if document.get("format") != FORMAT or document.get("msp_id") != org.msp_id:
+            raise ValueError(f"not an export of {org.msp_id} in format {FORMAT}")
+        return OrgExport(
+            msp_id=org.msp_id,
+            msp_dir=layout.exported_msp(org),
+            tls_ca=layout.exported_tls_ca(org),
+            anchor_peers=tuple(_endpoint(a["host"], a["port"])
+                               for a in document["anchor_peers"]),
+            peers=tuple(":".join(map(str, _endpoint(*_split(e)))) for e in document["peers"]),
+            orderers=tuple(ExportedOrderer(_checked(_NAME, o["name"], "orderer name"),
+                                           *_endpoint(o["host"], o["port"]),
+                                           layout.export_dir(org) / "orderers" / o["name"]
+                                           / "tls.crt")
+                           for o in document["orderers"]))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ConfigError(f"{path} is not a usable export of {org.msp_id}: {error}") from None
+
+
+def _checked(pattern: re.Pattern, value, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value) or ".." in value:
+        raise ValueError(f"{what} {value!r} is not allowed")
+    return value
+
+
+def _endpoint(host, port) -> tuple[str, int]:
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise ValueError(f"port {port!r} is not a TCP port")
+    return _checked(_HOST, host, "host"), port

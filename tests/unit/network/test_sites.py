@@ -107,3 +107,32 @@ def test_a_per_org_step_needs_the_org_it_acts_as(tmp_path):
     assert result.exit_code == 2
     assert "`init` is one org's step: name the org with --org MSP_ID" in result.output
     assert not (tmp_path / "orgs").exists()
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda d: d["orderers"][0].update(name="../../orgs/lessor.carbonlease.local/nodes"),
+    lambda d: d["orderers"][0].update(host="evil host;"),
+    lambda d: d["anchor_peers"][0].update(port=70000),
+    lambda d: d["anchor_peers"][0].update(port="7051"),
+    lambda d: d.update(peers=[{"not": "an endpoint"}]),
+    lambda d: d.pop("orderers"),
+], ids=["orderer-name-leaves-its-folder", "host", "port-range", "port-type", "peer", "missing"])
+def test_another_orgs_export_is_checked_before_use(consortium, layout, tamper):
+    grid = consortium.org("GridMSP")
+    _fake_site(layout, grid)
+    exports.export(layout, grid)
+    path = layout.exported_definition(grid)
+    document = json.loads(path.read_text())
+    tamper(document)
+    path.write_text(json.dumps(document))
+    with pytest.raises(config.ConfigError, match="is not a usable export of GridMSP"):
+        exports.load(layout, grid)
+
+
+def test_an_export_that_is_no_json_is_a_clear_error(consortium, layout):
+    grid = consortium.org("GridMSP")
+    _fake_site(layout, grid)
+    exports.export(layout, grid)
+    layout.exported_definition(grid).write_text("{")
+    with pytest.raises(config.ConfigError, match="is not a usable export of GridMSP"):
+        exports.load(layout, grid)
