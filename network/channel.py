@@ -253,3 +253,51 @@ def update_envelope(fabric: Fabric, consortium: Consortium, current: dict, updat
     fabric.run("configtxlator", ["proto_encode", "--type", "common.Envelope", "--input",
                                  str(folder / "envelope.json"), "--output", str(envelope_pb)])
     return envelope_pb
+
+
+def update_changes(fabric: Fabric, update: Path, current: dict) -> set[tuple[str, str]]:
+    """What the config-update envelope file ``update`` does to the channel whose config is
+    ``current`` (JSON), read from the file itself, not from whoever passed it along: see
+    ``changes_of``."""
+    envelope = json.loads(fabric.run("configtxlator", ["proto_decode", "--type",
+                                                       "common.Envelope", "--input", str(update)]))
+    return changes_of(envelope["payload"]["data"]["config_update"], current["channel_group"])
+
+
+def changes_of(config_update: dict, current: dict) -> set[tuple[str, str]]:
+    """A config update's changes to the channel group ``current``, as ("added" | "modified" |
+    "removed", path) pairs, the path from the channel group down (e.g. ("added",
+    "Application/ShenzhenPartnerMSP"), ("modified", "Application/GridMSP/values/MSP")).
+    Judged against the channel as it is, as the orderer judges it (the read set names only
+    what the update depends on): an element of the write set the channel lacks is added (what
+    lies inside it is part of it); one at a version above the channel's is modified; a group
+    at a new version replaces its members, so a member it leaves out is removed."""
+    found: set[tuple[str, str]] = set()
+
+    def where(path: str, kind: str, name: str) -> str:
+        return "/".join(p for p in (path, "" if kind == "groups" else kind, name) if p)
+
+    def walk(path: str, written: dict, now: dict) -> None:
+        bumped = int(written.get("version", 0)) > int(now.get("version", 0))
+        if bumped:
+            found.add(("modified", path or "/"))
+        for kind in ("groups", "values", "policies"):
+            members, present = written.get(kind) or {}, now.get(kind) or {}
+            if bumped:
+                found.update(("removed", where(path, kind, name))
+                             for name in present if name not in members)
+            for name, element in members.items():
+                if name not in present:
+                    found.add(("added", where(path, kind, name)))
+                elif kind == "groups":
+                    walk(where(path, kind, name), element, present[name])
+                elif int(element.get("version", 0)) > int(present[name].get("version", 0)):
+                    found.add(("modified", where(path, kind, name)))
+
+    walk("", config_update.get("write_set") or {}, current)
+    return found
+
+
+def adding_org(msp_id: str) -> set[tuple[str, str]]:
+    """The changes of an update that adds the org ``msp_id`` and does nothing else."""
+    return {("modified", "Application"), ("added", f"Application/{msp_id}")}

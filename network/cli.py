@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import binaries, ca, config, processes, revocation, users
+from . import binaries, ca, channel, config, processes, revocation, users
 from .fabric import FabricCommandError
 from .network import Network
 from .orgs import add_org as add_org_to_channel
@@ -171,21 +171,30 @@ def propose_org(ctx, msp_id):
     click.echo(update or f"{msp_id} is already a member: nothing to propose")
 
 
+# What a signer is asked to agree to: the file is checked to do exactly that before it is signed.
+_ADDS = click.option("--adds", "adds", required=True, metavar="MSP_ID",
+                     help="The org the update must add, and nothing else.")
+
+
 @main.command("sign-update")
 @click.argument("update", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_ADDS
 @click.pass_context
-def sign_update(ctx, update):
-    """Add the org admin's signature to the config update file UPDATE."""
-    _site(ctx).sign(update)
+def sign_update(ctx, update, adds):
+    """Add the org admin's signature to the config update file UPDATE, once it is found to
+    add the org ADDS to the channel and change nothing else."""
+    _site(ctx).sign(update, channel.adding_org(adds))
     click.echo(f"signed {update}")
 
 
 @main.command("submit-update")
 @click.argument("update", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_ADDS
 @click.pass_context
-def submit_update(ctx, update):
-    """Submit the signed config update file UPDATE to the orderers (signing it too)."""
-    _site(ctx).submit(update)
+def submit_update(ctx, update, adds):
+    """Submit the signed config update file UPDATE to the orderers (signing it too), once it
+    is found to add the org ADDS and change nothing else."""
+    _site(ctx).submit(update, channel.adding_org(adds))
     click.echo(f"submitted {update}")
 
 

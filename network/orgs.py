@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from . import channel
 from .config import ConfigError, Org
 from .log import progress
 from .network import Network
@@ -53,8 +54,8 @@ def add_org(net: Network, msp_id: str, signer_ids: list[str] | None = None) -> l
                  f"{', '.join(s.msp_id for s in signers)} (the Admins policy needs {needed})")
         update = proposer.propose_org(org, config)
         for signer in signers[:-1]:
-            net.site(signer).sign(update)
-        net.site(signers[-1]).submit(update)
+            net.site(signer).sign(update, channel.adding_org(msp_id))
+        net.site(signers[-1]).submit(update, channel.adding_org(msp_id))
         changes.append(f"added {msp_id} to the channel config")
 
     net.record_joined(msp_id)

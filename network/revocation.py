@@ -42,6 +42,14 @@ def with_crl(config: dict, msp_id: str, crl: bytes) -> dict:
     return updated
 
 
+def crl_changes(config: dict, msp_id: str) -> set[tuple[str, str]]:
+    """The changes (``channel.changes_of``) of the update ``with_crl`` makes: ``msp_id``'s MSP
+    value wherever the org is defined, nothing else."""
+    groups = config["channel_group"]["groups"]
+    return {("modified", f"{section}/{msp_id}/values/MSP") for section in ("Application", "Orderer")
+            if msp_id in groups[section]["groups"]}
+
+
 def revoke_user(net: Network, msp_id: str, name: str) -> dict:
     org = net.consortium.org(msp_id)
     folder = net.layout.user_dir(org, name)
@@ -57,7 +65,7 @@ def revoke_user(net: Network, msp_id: str, name: str) -> dict:
         progress(f"putting {msp_id}'s new CRL into the channel config, signed by its admin")
         envelope = channel.update_envelope(fabric, net.consortium, current, updated,
                                            net.layout.site(org) / "config-updates" / f"crl-{name}")
-        net.site(org).submit(envelope)
+        net.site(org).submit(envelope, crl_changes(current, msp_id))
     # The org's MSP in its site and its export carry the CRL too, so the definition it
     # exports from now on is the one the channel holds.
     crls = ca.private_dir(net.layout.org_msp(org) / "crls")

@@ -11,8 +11,9 @@ sites hidden.
 Founding, in order: each org `init` (its CA, its keys, its export); the founder `found` (the
 genesis block from the exports); each orderer org `join-orderers`; each org `join-peers`, then
 `chaincode`; the lessor `define-chaincode`. Adding an org: the new org `init`; a member
-`propose-org NEW` (an update file); enough members `sign-update FILE` in turn, the last one
-`submit-update FILE`; the new org `join-peers` and `chaincode`; the lessor `define-chaincode`.
+`propose-org NEW` (an update file); enough members `sign-update FILE --adds NEW` in turn
+(each checks the file adds NEW and does nothing else), the last one `submit-update FILE --adds
+NEW`; the new org `join-peers` and `chaincode`; the lessor `define-chaincode`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ from .log import progress
 
 
 class UpdateRefused(Exception):
-    """The orderer refused a config update: too few of the admins its policy needs signed."""
+    """A config update refused: by a signer, for doing other than what it was asked to sign,
+    or by the orderer, for too few of the admins its policy needs."""
+
+
+def _listed(changes: set[tuple[str, str]]) -> str:
+    return ", ".join(f"{kind} {path}" for kind, path in sorted(changes)) or "no change"
 
 
 def founder(consortium: Consortium) -> Org:
@@ -137,18 +143,31 @@ class OrgSite:
         progress(f"{self.org.msp_id} proposes adding {new.msp_id}: {shared}")
         return shared
 
-    def sign(self, update: Path) -> None:
-        """Add this org's admin's signature to the config update file ``update``."""
+    def _check(self, update: Path, expected: set[tuple[str, str]], verb: str) -> None:
+        """Go on only if the config update file ``update`` makes exactly the ``expected``
+        changes (``channel.changes_of``): an admin signs what the file does, not what the org
+        that passed it along says it does."""
+        changes = channel.update_changes(self.fabric, update, self.channel_config())
+        if changes != expected:
+            raise UpdateRefused(
+                f"{self.org.msp_id} does not {verb} {update}: it makes {_listed(changes)}, "
+                f"not what was asked, {_listed(expected)}")
+        progress(f"{self.org.msp_id} {verb}s {update}: {_listed(changes)}")
+
+    def sign(self, update: Path, expected: set[tuple[str, str]]) -> None:
+        """Add this org's admin's signature to the config update file ``update``, once it is
+        found to make exactly the ``expected`` changes."""
+        self._check(update, expected, "sign")
         fabric = self.fabric
-        progress(f"{self.org.msp_id} signs {update}")
         fabric.run("peer", ["channel", "signconfigtx", "-f", str(update)],
                    env=fabric.peer_env(self.org.anchor_peer))
 
-    def submit(self, update: Path) -> None:
-        """Send the signed config update ``update`` to the orderers; the submitting admin's
-        signature is added on the way."""
+    def submit(self, update: Path, expected: set[tuple[str, str]]) -> None:
+        """Send the signed config update ``update`` to the orderers, once it is found to make
+        exactly the ``expected`` changes; the submitting admin's signature is added on the
+        way."""
+        self._check(update, expected, "submit")
         fabric = self.fabric
-        progress(f"{self.org.msp_id} submits {update}")
         try:
             fabric.run("peer", ["channel", "update", "-f", str(update), "-c",
                                 self.consortium.channel,

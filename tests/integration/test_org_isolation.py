@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -112,10 +113,17 @@ def test_adding_an_org_reads_only_each_orgs_own_site_and_the_exchange(bare_netwo
                                ("LessorMSP", "GridMSP", "RegulatorMSP"))
     update = as_org(net, lessor.msp_id, "propose-org", NEW_ORG).strip().splitlines()[-1]
     assert update.startswith(str(net.layout.updates_dir)), update
+    # A signer told the file adds another org than it does refuses it, and signs nothing.
+    before = Path(update).read_bytes()
+    refused = net.tool("--org", grid.msp_id, "sign-update", update, "--adds", "HKPartnerMSP",
+                       check=False)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "does not sign" in refused.stderr and f"added Application/{NEW_ORG}" in refused.stderr
+    assert Path(update).read_bytes() == before
     # The channel's MAJORITY of five admins: three sign, each on its own site.
-    as_org(net, lessor.msp_id, "sign-update", update)
-    as_org(net, grid.msp_id, "sign-update", update)
-    as_org(net, regulator.msp_id, "submit-update", update)
+    as_org(net, lessor.msp_id, "sign-update", update, "--adds", NEW_ORG)
+    as_org(net, grid.msp_id, "sign-update", update, "--adds", NEW_ORG)
+    as_org(net, regulator.msp_id, "submit-update", update, "--adds", NEW_ORG)
     as_org(net, NEW_ORG, "join-peers")
     as_org(net, NEW_ORG, "chaincode")
     as_org(net, lessor.msp_id, "define-chaincode")
